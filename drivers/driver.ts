@@ -1,0 +1,91 @@
+/**
+ * The task driver interface: where tasks meet the machine. Every driver (exec, raw_exec,
+ * docker, wasi) implements it; the client's task runner only ever talks to this.
+ * Drivers import structs/ only.
+ */
+import type { Task } from '../structs/job.js';
+import type { AllocatedTaskResources } from '../structs/resources.js';
+
+/** What a driver reports about itself on this host (becomes `Node.Drivers[name]` and `attr.driver.<name>`). */
+export interface DriverFingerprint {
+  detected: boolean;
+  healthy: boolean;
+  healthDescription: string;
+  /** Node attributes this driver adds, with their full names, e.g. `{ 'driver.docker.version': '20.10.24' }`. */
+  attributes: Record<string, string>;
+}
+
+export interface DriverCapabilities {
+  /** Signals can be sent to the task. */
+  sendSignals: boolean;
+  /** `alloc exec` into the task is possible. */
+  exec: boolean;
+  /** Filesystem isolation: none (raw_exec), chroot (exec) or image (docker). */
+  fsIsolation: 'none' | 'chroot' | 'image';
+}
+
+/** Everything a driver needs to start one task. */
+export interface TaskConfig {
+  /** Unique per task instance: `<allocId>/<taskName>`. */
+  id: string;
+  allocId: string;
+  jobId: string;
+  taskGroup: string;
+  task: Task;
+  env: Record<string, string>;
+  resources: AllocatedTaskResources;
+  /** Host paths of the allocation's shared dir and the task's private dirs. */
+  allocDir: string;
+  taskDir: string;
+  /** Files the driver appends the task's stdout and stderr to. */
+  stdoutPath: string;
+  stderrPath: string;
+}
+
+/**
+ * A started task. Serializable (plain JSON) so the client can persist it and hand it back to
+ * `recover` after an agent restart.
+ */
+export interface TaskHandle {
+  driver: string;
+  taskId: string;
+  /** Unix milliseconds. */
+  startedAt: number;
+  /** Driver-specific state needed to find the task again (pid, container id, ...). */
+  state: Record<string, unknown>;
+}
+
+export interface ExitResult {
+  exitCode: number;
+  /** Signal number that ended the task, 0 if none. */
+  signal: number;
+  oomKilled: boolean;
+  /** Set when the driver itself failed (could not wait on the task, for instance). */
+  err?: string;
+}
+
+export interface TaskStats {
+  /** Unix milliseconds. */
+  timestamp: number;
+  cpuPercent: number;
+  memoryRssBytes: number;
+}
+
+export interface Driver {
+  readonly name: string;
+  fingerprint(): Promise<DriverFingerprint>;
+  capabilities(): DriverCapabilities;
+  /** Check `task.Config` for this driver; returns human-readable errors (empty when valid). */
+  validateConfig(config: Record<string, unknown>): string[];
+  start(cfg: TaskConfig): Promise<TaskHandle>;
+  /** Resolves once the task has exited (also for a recovered task). */
+  wait(taskId: string): Promise<ExitResult>;
+  /** Send `signal`, wait up to `timeoutMs`, then kill. Resolves once the task is gone. */
+  stop(taskId: string, signal: string, timeoutMs: number): Promise<void>;
+  /** Free everything the task held (containers, cgroups). Idempotent. */
+  destroy(taskId: string): Promise<void>;
+  /** Reattach to a task started before an agent restart; false when it is gone. */
+  recover(handle: TaskHandle): Promise<boolean>;
+  signal(taskId: string, signal: string): Promise<void>;
+  stats(taskId: string): Promise<TaskStats | null>;
+}

@@ -1,0 +1,50 @@
+/**
+ * A plan is what a scheduler wants to change (optimistically, against a snapshot); the
+ * leader's plan applier checks it against the latest state and commits what still fits.
+ */
+import type { Allocation } from './alloc.js';
+import type { Evaluation } from './eval.js';
+import type { Job } from './job.js';
+
+export interface Plan {
+  EvalID: string;
+  Priority: number;
+  AllAtOnce: boolean;
+  Job: Job | null;
+  /** Allocations to stop or evict, by node ID (only the changed fields matter). */
+  NodeUpdate: Record<string, Allocation[]>;
+  /** Allocations to place, by node ID. */
+  NodeAllocation: Record<string, Allocation[]>;
+  /** The state index the scheduler planned against. */
+  SnapshotIndex: number;
+}
+
+export interface PlanResult {
+  NodeUpdate: Record<string, Allocation[]>;
+  NodeAllocation: Record<string, Allocation[]>;
+  /** Non-zero when part of the plan was refused: the scheduler must refresh to at least this index. */
+  RefreshIndex: number;
+  /** Raft index at which the plan's allocations were committed. */
+  AllocIndex: number;
+}
+
+/** What the scheduler hands back through the Planner for eval bookkeeping. */
+export interface EvalUpdate {
+  evals: Evaluation[];
+}
+
+export function emptyPlan(evalId: string, priority: number, job: Job | null, snapshotIndex: number): Plan {
+  return {
+    EvalID: evalId,
+    Priority: priority,
+    AllAtOnce: job?.AllAtOnce ?? false,
+    Job: job,
+    NodeUpdate: {},
+    NodeAllocation: {},
+    SnapshotIndex: snapshotIndex,
+  };
+}
+
+export function isPlanEmpty(p: Pick<Plan, 'NodeUpdate' | 'NodeAllocation'>): boolean {
+  return Object.keys(p.NodeUpdate).length === 0 && Object.keys(p.NodeAllocation).length === 0;
+}
