@@ -1,0 +1,189 @@
+/**
+ * Runs one task of an allocation through its driver: start, wait, apply the restart policy,
+ * and record every step as a Nomad task event (Received, Task Setup, Started, Terminated,
+ * Restarting, Not Restarting, Killing, Killed) so `alloc status` tells the story.
+ */
+import type { Logger } from 'pino';
+import { TaskEventType, type Allocation, type TaskEvent, type TaskState } from '../../structs/alloc.js';
+import type { Task } from '../../structs/job.js';
+import type { Driver, ExitResult } from '../../drivers/driver.js';
+import type { AllocDir } from './alloc-dir.js';
+import { RestartTracker } from './restart-policy.js';
+
+/** Nomad keeps the last 10 events per task. */
+const MAX_EVENTS = 10;
+
+export function taskEvent(type: string, fields: Partial<TaskEvent> = {}): TaskEvent {
+  return {
+    Type: type,
+    Time: Date.now() * 1e6,
+    Message: '',
+    DisplayMessage: fields.DisplayMessage ?? fields.Message ?? '',
+    Details: {},
+    FailsTask: false,
+    ExitCode: 0,
+    Signal: 0,
+    RestartReason: '',
+    DriverError: '',
+    KillTimeout: 0,
+    ...fields,
+  };
+}
+
+export interface TaskRunnerDeps {
+  alloc: Allocation;
+  task: Task;
+  driver: Driver | undefined;
+  allocDir: AllocDir;
+  env: Record<string, string>;
+  logger: Logger;
+  onChange: () => void;
+}
+
+export class TaskRunner {
+  readonly state: TaskState = { State: 'pending', Failed: false, Restarts: 0, LastRestart: null, StartedAt: null, FinishedAt: null, Events: [] };
+  private killRequested = false;
+  private restartWait: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
+  private taskId: string;
+  private runningNow = false;
+
+  constructor(private readonly d: TaskRunnerDeps) {
+    this.taskId = `${d.alloc.ID}/${d.task.Name}`;
+    this.emit(taskEvent(TaskEventType.Received, { DisplayMessage: 'Task received by client' }));
+  }
+
+  get name(): string {
+    return this.d.task.Name;
+  }
+
+  isDead(): boolean {
+    return this.state.State === 'dead';
+  }
+
+  /** Run until the task is done (finished, failed for good, or killed). */
+  async run(): Promise<void> {
+    const { task, driver } = this.d;
+    if (!driver) {
+      this.finish(true, taskEvent(TaskEventType.DriverFailure, { DisplayMessage: `driver "${task.Driver}" is not available on this node`, FailsTask: true }));
+      return;
+    }
+    const configErrors = driver.validateConfig(task.Config);
+    if (configErrors.length > 0) {
+      this.finish(true, taskEvent(TaskEventType.DriverFailure, { DisplayMessage: `invalid ${task.Driver} config: ${configErrors.join('; ')}`, FailsTask: true }));
+      return;
+    }
+    const policy = task.RestartPolicy ?? this.d.alloc.Job.TaskGroups.find((g) => g.Name === this.d.alloc.TaskGroup)?.RestartPolicy;
+    const tracker = new RestartTracker(policy ?? { Attempts: 0, Interval: 0, Delay: 0, Mode: 'fail' }, this.d.alloc.Job.Type);
+    this.emit(taskEvent(TaskEventType.TaskSetup, { DisplayMessage: 'Building Task Directory', Message: 'Building Task Directory' }));
+    while (!this.killRequested) {
+      let exit: ExitResult;
+      try {
+        await driver.start({
+          id: this.taskId,
+          allocId: this.d.alloc.ID,
+          jobId: this.d.alloc.JobID,
+          taskGroup: this.d.alloc.TaskGroup,
+          task,
+          env: this.d.env,
+          resources: this.d.alloc.AllocatedResources.Tasks[task.Name] ?? {
+            Cpu: { CpuShares: task.Resources.CPU, ReservedCores: [] },
+            Memory: { MemoryMB: task.Resources.MemoryMB, MemoryMaxMB: task.Resources.MemoryMaxMB },
+            Networks: [],
+            Devices: [],
+          },
+          allocDir: this.d.allocDir.root,
+          taskDir: this.d.allocDir.taskDir(task.Name),
+          stdoutPath: this.d.allocDir.logPath(task.Name, 'stdout'),
+          stderrPath: this.d.allocDir.logPath(task.Name, 'stderr'),
+        });
+        this.runningNow = true;
+        this.state.State = 'running';
+        this.state.StartedAt ??= new Date().toISOString();
+        this.emit(taskEvent(TaskEventType.Started, { DisplayMessage: 'Task started by client' }));
+        exit = await driver.wait(this.taskId);
+        this.runningNow = false;
+        await driver.destroy(this.taskId).catch(() => undefined);
+      } catch (err) {
+        this.runningNow = false;
+        const msg = err instanceof Error ? err.message : String(err);
+        this.d.logger.warn({ err, task: task.Name }, 'task failed to start');
+        exit = { exitCode: -1, signal: 0, oomKilled: false, err: msg };
+        this.emit(taskEvent(TaskEventType.DriverFailure, { DisplayMessage: `failed to start task "${task.Name}": ${msg}`, DriverError: msg }));
+      }
+      if (this.killRequested) break;
+      if (exit.err === undefined) {
+        if (exit.oomKilled) this.emit(taskEvent(TaskEventType.OOMKilled, { DisplayMessage: 'OOM Killed' }));
+        this.emit(
+          taskEvent(TaskEventType.Terminated, {
+            DisplayMessage: `Exit Code: ${exit.exitCode}${exit.signal ? `, Signal: ${exit.signal}` : ''}${exit.oomKilled ? ', Exit Message: "OOM Killed"' : ''}`,
+            ExitCode: exit.exitCode,
+            Signal: exit.signal,
+            Details: { exit_code: String(exit.exitCode), signal: String(exit.signal), oom_killed: String(exit.oomKilled) },
+          }),
+        );
+      }
+      const ok = exit.err === undefined && exit.exitCode === 0 && exit.signal === 0;
+      const decision = tracker.next(ok, Date.now());
+      switch (decision.kind) {
+        case 'done':
+          this.finish(false, null);
+          return;
+        case 'fail':
+          this.finish(true, taskEvent(TaskEventType.NotRestarting, { DisplayMessage: decision.reason, RestartReason: decision.reason, FailsTask: true }));
+          return;
+        case 'restart':
+          this.emit(taskEvent(TaskEventType.Restarting, { DisplayMessage: `Task restarting in ${Math.round(decision.delayMs)}ms`, RestartReason: decision.reason }));
+          await this.sleep(decision.delayMs);
+          if (this.killRequested) break;
+          this.state.Restarts++;
+          this.state.LastRestart = new Date().toISOString();
+          break;
+      }
+    }
+    this.finish(false, taskEvent(TaskEventType.Killed, { DisplayMessage: 'Task successfully killed' }));
+  }
+
+  /** Stop the task (signal, kill_timeout, then SIGKILL) and keep it from restarting. */
+  async kill(reason: string): Promise<void> {
+    if (this.killRequested || this.isDead()) return;
+    this.killRequested = true;
+    if (this.restartWait) {
+      clearTimeout(this.restartWait.timer);
+      this.restartWait.resolve();
+    }
+    this.emit(taskEvent(TaskEventType.Killing, { DisplayMessage: reason, KillTimeout: this.d.task.KillTimeout }));
+    if (this.runningNow && this.d.driver) {
+      await this.d.driver.stop(this.taskId, this.d.task.KillSignal || 'SIGINT', this.d.task.KillTimeout / 1e6).catch((err: unknown) => {
+        this.d.logger.warn({ err, task: this.d.task.Name }, 'stopping task failed');
+      });
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.restartWait = null;
+        resolve();
+      }, ms);
+      this.restartWait = { timer, resolve };
+    });
+  }
+
+  private finish(failed: boolean, ev: TaskEvent | null): void {
+    if (ev) this.pushEvent(ev);
+    this.state.State = 'dead';
+    this.state.Failed = failed;
+    this.state.FinishedAt = new Date().toISOString();
+    this.d.onChange();
+  }
+
+  private emit(ev: TaskEvent): void {
+    this.pushEvent(ev);
+    this.d.onChange();
+  }
+
+  private pushEvent(ev: TaskEvent): void {
+    this.state.Events.push(ev);
+    if (this.state.Events.length > MAX_EVENTS) this.state.Events.splice(0, this.state.Events.length - MAX_EVENTS);
+  }
+}

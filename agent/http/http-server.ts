@@ -1,0 +1,66 @@
+/**
+ * The agent's HTTP listener: Nomad's /v1 API on the HTTP port.
+ */
+import { createServer, type Server as NodeHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ApiContext } from './api-context.js';
+import { Router } from './http-router.js';
+import { agentRoutes } from './routes-agent.js';
+import { allocRoutes } from './routes-allocs.js';
+import { clientFsRoutes } from './routes-client-fs.js';
+import { jobRoutes } from './routes-jobs.js';
+import { nodeRoutes } from './routes-nodes.js';
+
+export class HttpApi {
+  private server: NodeHttpServer | null = null;
+  private readonly router: Router;
+
+  constructor(
+    ctx: ApiContext,
+    private readonly logger: Logger,
+  ) {
+    const state = ctx.server?.state;
+    this.router = new Router(
+      state
+        ? {
+            waitForChange: (t, i, ms, s) => state.waitForChange(t, i, ms, s),
+            tableIndex: (t) => state.tableIndex(t),
+            knownLeader: () => ctx.server?.raft.leader() != null,
+          }
+        : null,
+    );
+    this.router.add(...jobRoutes(ctx), ...allocRoutes(ctx), ...nodeRoutes(ctx), ...agentRoutes(ctx), ...clientFsRoutes(ctx));
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    const server = createServer((req, res) => {
+      const started = process.hrtime.bigint();
+      res.on('finish', () =>
+        this.logger.debug({ method: req.method, path: req.url, status: res.statusCode, duration_ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request complete'),
+      );
+      void this.router.dispatch(req, res);
+    });
+    // A slow client cannot hold a connection forever.
+    server.headersTimeout = 30_000;
+    server.requestTimeout = 0;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    return server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * /v1/client/fs/logs/:alloc — a task's stdout/stderr. Served by the agent whose client runs
+ * the allocation; any other agent proxies the request to that node's HTTP address, as Nomad
+ * does. `plain=true` returns raw bytes; otherwise Nomad's framed JSON (`{Offset, Data, File}`,
+ * Data base64). `follow=true` keeps streaming as the file grows until the task is done.
+ */
+import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isClientTerminal } from '../../structs/alloc.js';
+import { YurtError } from '../../structs/errors.js';
+import type { ApiContext } from './api-context.js';
+import type { HandlerResult, RequestContext, Route } from './http-router.js';
+import { needServer } from './route-helpers.js';
+
+const FOLLOW_POLL_MS = 200;
+
+export function clientFsRoutes(ctx: ApiContext): Route[] {
+  return [{ method: 'GET', path: '/v1/client/fs/logs/:alloc', handler: (rc) => serveLogs(ctx, rc) }];
+}
+
+async function serveLogs(ctx: ApiContext, rc: RequestContext): Promise<HandlerResult> {
+  const server = needServer(ctx);
+  const alloc = server.state.allocById(rc.params['alloc']!);
+  if (!alloc) throw new YurtError('not_found', 'alloc not found');
+  const tg = alloc.Job.TaskGroups.find((g) => g.Name === alloc.TaskGroup);
+  let task = rc.query.get('task') ?? '';
+  if (task === '') {
+    if (tg?.Tasks.length === 1) task = tg.Tasks[0]!.Name;
+    else throw new YurtError('invalid_argument', 'must include task name');
+  }
+  if (!tg?.Tasks.some((t) => t.Name === task)) throw new YurtError('not_found', `task "${task}" not found in allocation`);
+  const type = rc.query.get('type') ?? 'stdout';
+  if (type !== 'stdout' && type !== 'stderr') throw new YurtError('invalid_argument', `invalid log type "${type}"; must be stdout or stderr`);
+
+  if (!ctx.client || ctx.client.nodeId() !== alloc.NodeID) {
+    const node = server.state.nodeById(alloc.NodeID);
+    if (!node?.HTTPAddr) throw new YurtError('unavailable', `node ${alloc.NodeID} has no HTTP address to read logs from`);
+    const upstream = await fetch(`http://${node.HTTPAddr}${rc.req.url ?? ''}`);
+    rc.res.statusCode = upstream.status;
+    upstream.headers.forEach((v, k) => rc.res.setHeader(k, v));
+    if (upstream.body) for await (const chunk of upstream.body) rc.res.write(chunk);
+    rc.res.end();
+    return { raw: true };
+  }
+
+  const path = join(ctx.client.allocsRoot, alloc.ID, 'alloc', 'logs', `${task}.${type}.0`);
+  const plain = rc.query.get('plain') === 'true';
+  const follow = rc.query.get('follow') === 'true';
+  const originEnd = rc.query.get('origin') === 'end';
+  const offsetParam = Number(rc.query.get('offset') ?? '0');
+  if (!Number.isFinite(offsetParam) || offsetParam < 0) throw new YurtError('invalid_argument', 'offset must be a non-negative number');
+
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
+  let pos = originEnd ? Math.max(0, size - offsetParam) : Math.min(offsetParam, size);
+  const res = rc.res;
+  res.setHeader('Content-Type', plain ? 'text/plain; charset=utf-8' : 'application/json');
+  const emit = (buf: Buffer, at: number): void => {
+    if (buf.length === 0) return;
+    res.write(plain ? buf : JSON.stringify({ Offset: at + buf.length, Data: buf.toString('base64'), File: `alloc/logs/${task}.${type}.0` }));
+  };
+  let closed = false;
+  rc.req.once('close', () => (closed = true));
+  for (;;) {
+    const chunk = await readFrom(path, pos);
+    emit(chunk, pos);
+    pos += chunk.length;
+    if (!follow || closed) break;
+    const current = server.state.allocById(alloc.ID);
+    const done = !current || isClientTerminal(current.ClientStatus) || current.TaskStates[task]?.State === 'dead';
+    if (done && chunk.length === 0) break;
+    if (chunk.length === 0) await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
+  }
+  res.end();
+  return { raw: true };
+}
+
+async function readFrom(path: string, pos: number): Promise<Buffer> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return Buffer.alloc(0);
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size <= pos) return Buffer.alloc(0);
+    const len = Math.min(size - pos, 1024 * 1024);
+    const buf = Buffer.alloc(len);
+    const { bytesRead } = await fh.read(buf, 0, len, pos);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}

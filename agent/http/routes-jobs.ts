@@ -1,0 +1,136 @@
+/**
+ * /v1/jobs and /v1/job/:id — Nomad's job endpoints.
+ */
+import { allocStub } from '../../structs/alloc.js';
+import { YurtError } from '../../structs/errors.js';
+import type { Job, JobListStub } from '../../structs/job.js';
+import { parseJobJSON, parseJobHCL } from '../../structs/jobspec/index.js';
+import { computeJobSummary } from '../server/job-status.js';
+import type { ApiContext } from './api-context.js';
+import type { RequestContext, Route } from './http-router.js';
+import { needServer, namespaceOf } from './route-helpers.js';
+
+function jobStub(ctx: ApiContext, job: Job): JobListStub {
+  const s = needServer(ctx).state;
+  return {
+    ID: job.ID,
+    ParentID: job.ParentID ?? '',
+    Name: job.Name,
+    Namespace: job.Namespace,
+    Datacenters: job.Datacenters,
+    NodePool: job.NodePool,
+    Type: job.Type,
+    Priority: job.Priority,
+    Periodic: job.Periodic?.Enabled === true,
+    ParameterizedJob: job.ParameterizedJob !== undefined,
+    Stop: job.Stop,
+    Status: job.Status,
+    StatusDescription: job.StatusDescription,
+    JobSummary: computeJobSummary(job, s.allocsByJob(job.Namespace, job.ID), s.evalsByJob(job.Namespace, job.ID)),
+    CreateIndex: job.CreateIndex,
+    ModifyIndex: job.ModifyIndex,
+    JobModifyIndex: job.JobModifyIndex,
+    SubmitTime: job.SubmitTime,
+  };
+}
+
+function getJob(ctx: ApiContext, rc: RequestContext): Job {
+  const job = needServer(ctx).state.jobById(namespaceOf(rc), rc.params['id']!);
+  if (!job) throw new YurtError('not_found', 'job not found');
+  return job;
+}
+
+export function jobRoutes(ctx: ApiContext): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/jobs',
+      tables: ['jobs', 'allocs'],
+      handler: (rc) => {
+        const ns = rc.query.get('namespace') === '*' ? undefined : namespaceOf(rc);
+        return { json: needServer(ctx).state.jobs(ns, rc.query.get('prefix') ?? '').map((j) => jobStub(ctx, j)) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/jobs',
+      handler: async (rc) => {
+        const body = await rc.body();
+        const job = parseJobJSON(body);
+        const ns = rc.query.get('namespace');
+        if (ns !== null && ns !== '' && job.Namespace === 'default') job.Namespace = ns;
+        if (!ctx.endpoints) throw new YurtError('unavailable', 'this agent is not a server');
+        const r = await ctx.endpoints.jobRegister(job);
+        return { json: r, index: r.Index };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/jobs/parse',
+      handler: async (rc) => {
+        const body = (await rc.body()) as { JobHCL?: unknown; Variables?: unknown; Canonicalize?: unknown };
+        if (typeof body.JobHCL !== 'string') throw new YurtError('invalid_argument', 'JobHCL must be a string');
+        const job = await parseJobHCL(body.JobHCL, { filename: 'input.hcl' });
+        return { json: job };
+      },
+    },
+    { method: 'GET', path: '/v1/job/:id', tables: ['jobs'], handler: (rc) => ({ json: getJob(ctx, rc) }) },
+    {
+      method: 'POST',
+      path: '/v1/job/:id',
+      handler: async (rc) => {
+        const job = parseJobJSON(await rc.body());
+        if (job.ID !== rc.params['id']) throw new YurtError('invalid_argument', 'Job ID does not match name');
+        if (!ctx.endpoints) throw new YurtError('unavailable', 'this agent is not a server');
+        const r = await ctx.endpoints.jobRegister(job);
+        return { json: r, index: r.Index };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/job/:id',
+      handler: async (rc) => {
+        if (!ctx.endpoints) throw new YurtError('unavailable', 'this agent is not a server');
+        const r = await ctx.endpoints.jobDeregister(namespaceOf(rc), rc.params['id']!, rc.query.get('purge') === 'true');
+        return { json: r, index: r.Index };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/job/:id/summary',
+      tables: ['jobs', 'allocs', 'evals'],
+      handler: (rc) => {
+        const job = getJob(ctx, rc);
+        const s = needServer(ctx).state;
+        return { json: computeJobSummary(job, s.allocsByJob(job.Namespace, job.ID), s.evalsByJob(job.Namespace, job.ID)) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/job/:id/allocations',
+      tables: ['allocs'],
+      handler: (rc) => {
+        const s = needServer(ctx).state;
+        const ns = namespaceOf(rc);
+        const id = rc.params['id']!;
+        if (!s.jobById(ns, id) && s.allocsByJob(ns, id).length === 0) throw new YurtError('not_found', 'job not found');
+        return { json: s.allocsByJob(ns, id).map(allocStub) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/job/:id/evaluations',
+      tables: ['evals'],
+      handler: (rc) => ({ json: needServer(ctx).state.evalsByJob(namespaceOf(rc), rc.params['id']!) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/job/:id/versions',
+      tables: ['job_versions'],
+      handler: (rc) => {
+        const job = getJob(ctx, rc);
+        return { json: { Versions: needServer(ctx).state.jobVersions(job.Namespace, job.ID), Diffs: null } };
+      },
+    },
+  ];
+}

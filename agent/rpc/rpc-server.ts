@@ -1,0 +1,119 @@
+/**
+ * The RPC listener on the RPC port: websocket connections from clients and other servers.
+ * Handlers are registered by method name; each gets the caller's connection, on which the
+ * server can later push (allocation updates to the client that owns them).
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import { asYurtError, YurtError } from '../../structs/errors.js';
+import { decodeFrame, encodeFrame, MAX_FRAME_BYTES, type Frame } from './rpc-protocol.js';
+
+export class RpcConnection {
+  /** Set by handlers once the peer identified itself (e.g. a client's node ID). */
+  nodeId: string | null = null;
+  private closeHandlers: Array<() => void> = [];
+
+  constructor(
+    readonly id: number,
+    private readonly ws: WebSocket,
+    readonly remoteAddress: string,
+  ) {
+    ws.on('close', () => {
+      for (const h of this.closeHandlers) h();
+      this.closeHandlers = [];
+    });
+  }
+
+  push(topic: string, data: unknown): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeFrame({ t: 'push', topic, d: data }));
+  }
+
+  onClose(h: () => void): void {
+    this.closeHandlers.push(h);
+  }
+
+  send(f: Frame): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeFrame(f));
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+export type RpcHandler = (args: unknown, conn: RpcConnection) => unknown;
+
+export class RpcServer {
+  private readonly handlers = new Map<string, RpcHandler>();
+  private http: HttpServer | null = null;
+  private wss: WebSocketServer | null = null;
+  private nextConnId = 1;
+  private readonly conns = new Set<RpcConnection>();
+
+  constructor(private readonly logger: Logger) {}
+
+  handle(method: string, h: RpcHandler): void {
+    this.handlers.set(method, h);
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    const http = createServer((_req, res) => {
+      res.statusCode = 426;
+      res.end('yurt RPC: websocket upgrade required\n');
+    });
+    const wss = new WebSocketServer({ server: http, maxPayload: MAX_FRAME_BYTES });
+    wss.on('connection', (ws, req) => this.accept(ws, req.socket.remoteAddress ?? ''));
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    this.http = http;
+    this.wss = wss;
+    return http.address() as AddressInfo;
+  }
+
+  connections(): Iterable<RpcConnection> {
+    return this.conns;
+  }
+
+  private accept(ws: WebSocket, remote: string): void {
+    const conn = new RpcConnection(this.nextConnId++, ws, remote);
+    this.conns.add(conn);
+    conn.onClose(() => this.conns.delete(conn));
+    ws.on('error', (err) => this.logger.debug({ err, remote }, 'rpc connection error'));
+    ws.on('message', (data: Buffer, isBinary) => {
+      const frame = isBinary ? decodeFrame(data) : null;
+      if (!frame || frame.t !== 'req') {
+        this.logger.warn({ remote }, 'rpc: malformed frame; closing connection');
+        ws.close(1002, 'malformed frame');
+        return;
+      }
+      void this.dispatch(conn, frame.id, frame.m, frame.a);
+    });
+  }
+
+  private async dispatch(conn: RpcConnection, id: number, method: string, args: unknown): Promise<void> {
+    const h = this.handlers.get(method);
+    try {
+      if (!h) throw new YurtError('not_found', `rpc: unknown method ${method}`);
+      const r = await h(args, conn);
+      conn.send({ t: 'res', id, r: r === undefined ? null : r });
+    } catch (e) {
+      const err = asYurtError(e);
+      if (err.code === 'internal') this.logger.error({ err: e, method }, 'rpc handler failed');
+      conn.send({ t: 'err', id, e: err.toWire() });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.conns) c.close();
+    this.wss?.close();
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+    this.http?.closeAllConnections();
+  }
+}

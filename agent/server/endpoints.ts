@@ -1,0 +1,180 @@
+/**
+ * The server's write endpoints, reached over RPC (clients, other servers) and directly by the
+ * local HTTP API. A non-leader forwards each write to the leader over RPC, so any server
+ * accepts any request. Also keeps the allocation watch: a client's connection gets its
+ * allocations pushed as soon as a change to them commits.
+ */
+import type { Logger } from 'pino';
+import type { Allocation, AllocClientUpdate } from '../../structs/alloc.js';
+import type { Job, JobRegisterResponse } from '../../structs/job.js';
+import type { Node, NodeStatus } from '../../structs/node.js';
+import { NotLeaderError, YurtError } from '../../structs/errors.js';
+import { assertValidJob } from '../../structs/job-validate.js';
+import { RpcClient } from '../rpc/rpc-client.js';
+import type { RpcConnection, RpcServer } from '../rpc/rpc-server.js';
+import type { JobRegisterResult } from './fsm.js';
+import { nowNs, type Server } from './server.js';
+
+export interface NodeRegisterResponse {
+  HeartbeatTTLMs: number;
+  Index: number;
+  LeaderRpcAddr: string;
+}
+
+export interface AllocsPush {
+  NodeID: string;
+  Index: number;
+  Allocs: Allocation[];
+}
+
+export interface JobDeregisterResponse {
+  EvalID: string;
+  EvalCreateIndex: number;
+  JobModifyIndex: number;
+  Index: number;
+}
+
+export class ServerEndpoints {
+  private readonly leaderClients = new Map<string, RpcClient>();
+  /** Connections watching a node's allocations, and the highest AllocModifyIndex each has seen. */
+  private readonly watchers = new Map<string, Map<RpcConnection, number>>();
+
+  constructor(
+    private readonly server: Server,
+    private readonly logger: Logger,
+  ) {
+    server.state.onChange((c) => {
+      for (const nodeId of c.allocNodes) this.pushAllocs(nodeId);
+    });
+  }
+
+  register(rpc: RpcServer): void {
+    rpc.handle('Status.Ping', () => ({ ok: true }));
+    rpc.handle('Job.Register', (a) => this.jobRegister((a as { Job: Job }).Job));
+    rpc.handle('Job.Deregister', (a) => {
+      const x = a as { Namespace: string; JobID: string; Purge: boolean };
+      return this.jobDeregister(x.Namespace, x.JobID, x.Purge);
+    });
+    rpc.handle('Node.Register', (a) => this.nodeRegister((a as { Node: Node }).Node));
+    rpc.handle('Node.UpdateStatus', (a) => {
+      const x = a as { NodeID: string; SecretID: string; Status: NodeStatus };
+      return this.nodeUpdateStatus(x.NodeID, x.SecretID, x.Status);
+    });
+    rpc.handle('Node.UpdateAlloc', (a) => {
+      const x = a as { NodeID: string; SecretID: string; Allocs: AllocClientUpdate[] };
+      return this.allocClientUpdate(x.NodeID, x.SecretID, x.Allocs);
+    });
+    rpc.handle('Node.WatchAllocs', (a, conn) => {
+      const x = a as { NodeID: string; SecretID: string };
+      return this.watchAllocs(conn, x.NodeID, x.SecretID);
+    });
+  }
+
+  async jobRegister(job: Job): Promise<JobRegisterResponse> {
+    assertValidJob(job);
+    if (!this.server.isLeader()) return this.forward('Job.Register', { Job: job });
+    const periodicOrParam = job.Periodic?.Enabled === true || job.ParameterizedJob !== undefined;
+    const ev = periodicOrParam ? null : this.server.newEval(job, 'job-register');
+    const res = (await this.server.applyCommand({ type: 'JobRegister', job, eval: ev, now: nowNs() })) as JobRegisterResult;
+    return { EvalID: res.evalId, EvalCreateIndex: res.evalCreateIndex, JobModifyIndex: res.jobModifyIndex, Warnings: '', Index: res.evalCreateIndex || res.jobModifyIndex };
+  }
+
+  async jobDeregister(namespace: string, jobId: string, purge: boolean): Promise<JobDeregisterResponse> {
+    if (!this.server.isLeader()) return this.forward('Job.Deregister', { Namespace: namespace, JobID: jobId, Purge: purge });
+    const job = this.server.state.jobById(namespace, jobId);
+    if (!job) throw new YurtError('not_found', `job not found: ${jobId}`);
+    const ev = this.server.newEval(job, 'job-deregister');
+    const res = (await this.server.applyCommand({ type: 'JobDeregister', namespace, jobId, purge, eval: ev, now: nowNs() })) as { index: number };
+    return { EvalID: ev.ID, EvalCreateIndex: res.index, JobModifyIndex: res.index, Index: res.index };
+  }
+
+  async nodeRegister(node: Node): Promise<NodeRegisterResponse> {
+    if (!this.server.isLeader()) return this.forward('Node.Register', { Node: node });
+    if (!node.ID || !node.SecretID) throw new YurtError('invalid_argument', 'node registration needs ID and SecretID');
+    const prev = this.server.state.nodeById(node.ID);
+    if (prev && prev.SecretID !== node.SecretID) throw new YurtError('permission_denied', `node ${node.ID} is registered with another secret`);
+    const res = (await this.server.applyCommand({ type: 'NodeRegister', node: { ...node, Status: 'ready' }, now: nowNs() })) as { index: number };
+    const ttl = this.server.heartbeats.nextTtlMs();
+    this.server.heartbeats.reset(node.ID, ttl);
+    if (prev?.Status === 'down' || !prev) {
+      // A node that (re)appears may be where system jobs and blocked placements go.
+      const evals = this.server.nodeEvals(node.ID, 'node-update', res.index);
+      if (evals.length > 0) await this.server.upsertEvals(evals);
+    }
+    return { HeartbeatTTLMs: ttl, Index: res.index, LeaderRpcAddr: this.server.opts.rpcAdvertise };
+  }
+
+  async nodeUpdateStatus(nodeId: string, secretId: string, status: NodeStatus): Promise<NodeRegisterResponse> {
+    if (!this.server.isLeader()) return this.forward('Node.UpdateStatus', { NodeID: nodeId, SecretID: secretId, Status: status });
+    const node = this.authNode(nodeId, secretId);
+    let index = node.ModifyIndex;
+    if (node.Status !== status) {
+      const evals = status === 'ready' ? this.server.nodeEvals(nodeId, 'node-update', node.ModifyIndex) : [];
+      const res = (await this.server.applyCommand({ type: 'NodeUpdateStatus', nodeId, status, evals, now: nowNs() })) as { index: number };
+      index = res.index;
+    }
+    const ttl = this.server.heartbeats.nextTtlMs();
+    this.server.heartbeats.reset(nodeId, ttl);
+    return { HeartbeatTTLMs: ttl, Index: index, LeaderRpcAddr: this.server.opts.rpcAdvertise };
+  }
+
+  async allocClientUpdate(nodeId: string, secretId: string, updates: AllocClientUpdate[]): Promise<{ Index: number }> {
+    if (!this.server.isLeader()) return this.forward('Node.UpdateAlloc', { NodeID: nodeId, SecretID: secretId, Allocs: updates });
+    this.authNode(nodeId, secretId);
+    const owned = updates.filter((u) => this.server.state.allocById(u.ID)?.NodeID === nodeId);
+    if (owned.length === 0) return { Index: this.server.state.latestIndex() };
+    const res = (await this.server.applyCommand({ type: 'AllocClientUpdate', updates: owned, evals: [], now: nowNs() })) as { index: number };
+    return { Index: res.index };
+  }
+
+  watchAllocs(conn: RpcConnection, nodeId: string, secretId: string): AllocsPush {
+    this.authNode(nodeId, secretId);
+    conn.nodeId = nodeId;
+    const m = this.watchers.get(nodeId) ?? this.watchers.set(nodeId, new Map()).get(nodeId)!;
+    const allocs = this.server.state.allocsByNode(nodeId);
+    const index = Math.max(0, ...allocs.map((a) => a.AllocModifyIndex));
+    m.set(conn, index);
+    conn.onClose(() => {
+      m.delete(conn);
+      if (m.size === 0) this.watchers.delete(nodeId);
+    });
+    return { NodeID: nodeId, Index: index, Allocs: allocs };
+  }
+
+  private pushAllocs(nodeId: string): void {
+    const m = this.watchers.get(nodeId);
+    if (!m) return;
+    const allocs = this.server.state.allocsByNode(nodeId);
+    for (const [conn, seen] of m) {
+      const changed = allocs.filter((a) => a.AllocModifyIndex > seen);
+      if (changed.length === 0) continue;
+      const index = Math.max(seen, ...changed.map((a) => a.AllocModifyIndex));
+      m.set(conn, index);
+      conn.push('allocs', { NodeID: nodeId, Index: index, Allocs: changed } satisfies AllocsPush);
+    }
+  }
+
+  private authNode(nodeId: string, secretId: string): Node {
+    const node = this.server.state.nodeById(nodeId);
+    if (!node) throw new YurtError('not_found', `node not found: ${nodeId}`);
+    if (node.SecretID !== secretId) throw new YurtError('permission_denied', 'node secret does not match');
+    return node;
+  }
+
+  private async forward<T>(method: string, args: unknown): Promise<T> {
+    const addr = this.server.leaderRpcAddr();
+    if (!addr) throw new YurtError('no_leader', 'No cluster leader');
+    if (addr === this.server.opts.rpcAdvertise) throw new NotLeaderError();
+    let c = this.leaderClients.get(addr);
+    if (!c) {
+      c = new RpcClient({ servers: [addr], logger: this.logger });
+      c.start();
+      this.leaderClients.set(addr, c);
+    }
+    return c.call<T>(method, args);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.leaderClients.values()].map((c) => c.close()));
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The typed commands that change cluster state. Each is one Raft entry. Everything that is not
+ * deterministic (IDs, wall-clock times) is decided by the proposer and carried in the command,
+ * so every server's FSM reaches the same state from the same log.
+ */
+import { pack, unpack } from 'msgpackr';
+import type { Allocation, AllocClientUpdate, AllocDesiredStatus, DesiredTransition } from '../../structs/alloc.js';
+import type { Evaluation } from '../../structs/eval.js';
+import type { Job } from '../../structs/job.js';
+import type { Node, NodeStatus, SchedulingEligibility, DrainStrategy } from '../../structs/node.js';
+import { YurtError } from '../../structs/errors.js';
+
+/** A change to an existing allocation's desired state, decided by a scheduler. */
+export interface AllocDesiredUpdate {
+  ID: string;
+  DesiredStatus: AllocDesiredStatus;
+  DesiredDescription: string;
+  /** Set when the server itself decides the outcome (a lost node's allocations). */
+  ClientStatus?: 'lost';
+  DesiredTransition?: DesiredTransition;
+  FollowupEvalID?: string;
+}
+
+export type FsmCommand =
+  | { type: 'JobRegister'; job: Job; eval: Evaluation | null; now: number }
+  | { type: 'JobDeregister'; namespace: string; jobId: string; purge: boolean; eval: Evaluation | null; now: number }
+  | { type: 'NodeRegister'; node: Node; now: number }
+  | { type: 'NodeUpdateStatus'; nodeId: string; status: NodeStatus; evals: Evaluation[]; now: number }
+  | { type: 'NodeUpdateEligibility'; nodeId: string; eligibility: SchedulingEligibility; evals: Evaluation[]; now: number }
+  | { type: 'NodeUpdateDrain'; nodeId: string; drain: DrainStrategy | null; markEligible: boolean; evals: Evaluation[]; now: number }
+  | { type: 'EvalUpsert'; evals: Evaluation[] }
+  | {
+      type: 'PlanApply';
+      evalId: string;
+      job: Job | null;
+      placed: Allocation[];
+      updated: AllocDesiredUpdate[];
+      evals: Evaluation[];
+      now: number;
+    }
+  | { type: 'AllocClientUpdate'; updates: AllocClientUpdate[]; evals: Evaluation[]; now: number }
+  | { type: 'AllocDesiredUpdate'; updates: AllocDesiredUpdate[]; evals: Evaluation[]; now: number };
+
+export type FsmCommandType = FsmCommand['type'];
+
+export function encodeCommand(cmd: FsmCommand): Uint8Array {
+  return pack(cmd);
+}
+
+export function decodeCommand(data: Uint8Array): FsmCommand {
+  const v = unpack(data) as unknown;
+  if (typeof v !== 'object' || v === null || typeof (v as { type?: unknown }).type !== 'string') {
+    throw new YurtError('corrupted', 'raft entry does not hold a state command');
+  }
+  return v as FsmCommand;
+}

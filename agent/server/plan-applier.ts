@@ -1,0 +1,77 @@
+/**
+ * The leader's plan applier. Schedulers plan optimistically against snapshots, possibly in
+ * parallel; here each plan is checked, one at a time, against the LATEST state: every node
+ * that receives allocations must still exist, be ready and eligible (for new placements), and
+ * have room for everything live on it plus the plan's additions. What fits is committed
+ * through Raft; what does not is dropped (all of it when the job is all_at_once) and the
+ * scheduler is told to refresh. Nothing is ever over-committed.
+ */
+import { isAllocTerminal, type Allocation } from '../../structs/alloc.js';
+import type { Plan, PlanResult } from '../../structs/plan.js';
+import { add, exhaustedDimension, nodeCapacity, nodeUsage, allocatedVector, ZERO } from '../../scheduler/bin-pack.js';
+import type { AllocDesiredUpdate, FsmCommand } from './fsm-commands.js';
+import type { StateReader } from './state/state-reader.js';
+
+export type RaftApplyFn = (cmd: FsmCommand) => Promise<{ index: number }>;
+
+export class PlanApplier {
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly state: StateReader,
+    private readonly raftApply: RaftApplyFn,
+    private readonly now: () => number,
+  ) {}
+
+  /** Plans are verified and committed strictly one after another. */
+  apply(plan: Plan): Promise<PlanResult> {
+    const run = this.chain.then(() => this.applyOne(plan));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyOne(plan: Plan): Promise<PlanResult> {
+    const accepted: Record<string, Allocation[]> = {};
+    let refused = false;
+    for (const [nodeId, allocs] of Object.entries(plan.NodeAllocation)) {
+      if (this.nodeFits(nodeId, allocs, plan.NodeUpdate[nodeId] ?? [])) accepted[nodeId] = allocs;
+      else refused = true;
+    }
+    if (refused && plan.AllAtOnce) {
+      return { NodeUpdate: {}, NodeAllocation: {}, RefreshIndex: this.state.latestIndex(), AllocIndex: 0 };
+    }
+    const updated: AllocDesiredUpdate[] = [];
+    for (const allocs of Object.values(plan.NodeUpdate)) {
+      for (const a of allocs) {
+        updated.push({
+          ID: a.ID,
+          DesiredStatus: a.DesiredStatus,
+          DesiredDescription: a.DesiredDescription,
+          ...(a.ClientStatus === 'lost' ? { ClientStatus: 'lost' as const } : {}),
+        });
+      }
+    }
+    const placed = Object.values(accepted).flat();
+    const refreshIndex = refused ? this.state.latestIndex() : 0;
+    if (placed.length === 0 && updated.length === 0) {
+      return { NodeUpdate: {}, NodeAllocation: {}, RefreshIndex: refreshIndex, AllocIndex: 0 };
+    }
+    const { index } = await this.raftApply({ type: 'PlanApply', evalId: plan.EvalID, job: plan.Job, placed, updated, evals: [], now: this.now() });
+    return { NodeUpdate: plan.NodeUpdate, NodeAllocation: accepted, RefreshIndex: refreshIndex, AllocIndex: index };
+  }
+
+  private nodeFits(nodeId: string, allocs: Allocation[], stops: Allocation[]): boolean {
+    const node = this.state.nodeById(nodeId);
+    if (!node) return false;
+    const existing = this.state.allocsByNode(nodeId);
+    const existingIds = new Set(existing.map((a) => a.ID));
+    const hasNew = allocs.some((a) => !existingIds.has(a.ID));
+    if (hasNew && (node.Status !== 'ready' || node.SchedulingEligibility !== 'eligible' || node.Drain)) return false;
+    // Live allocations, minus those this plan stops or replaces in place, plus the plan's own.
+    const leaving = new Set([...stops.map((a) => a.ID), ...allocs.map((a) => a.ID)]);
+    const live = existing.filter((a) => !leaving.has(a.ID) && !isAllocTerminal(a));
+    let used = nodeUsage(live);
+    for (const a of allocs) used = add(used, allocatedVector(a.AllocatedResources));
+    return exhaustedDimension(nodeCapacity(node), used, ZERO) === null;
+  }
+}

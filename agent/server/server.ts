@@ -1,0 +1,267 @@
+/**
+ * A yurt server: Raft + FSM + state store, and — while it leads — the evaluation broker,
+ * blocked evaluations, plan applier and heartbeat timers. Scheduler workers run on every
+ * server. Writes arrive through `ServerEndpoints` (RPC and the local HTTP API) and become
+ * typed FSM commands applied through Raft; nothing writes state behind Raft's back.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { RaftNode, type Transport } from '../../consensus/raft-node.js';
+import type { Evaluation, EvalTrigger } from '../../structs/eval.js';
+import type { Job } from '../../structs/job.js';
+import { NotLeaderError, YurtError } from '../../structs/errors.js';
+import { BlockedEvals } from './blocked-evals.js';
+import { EvalBroker } from './eval-broker.js';
+import { encodeCommand, type FsmCommand } from './fsm-commands.js';
+import { Fsm, type FsmResult } from './fsm.js';
+import { DEFAULT_HEARTBEAT_CONFIG, HeartbeatTimers, type HeartbeatConfig } from './heartbeats.js';
+import { PlanApplier } from './plan-applier.js';
+import { StateStore } from './state/state-store.js';
+import { Worker } from './worker.js';
+
+export interface ServerOptions {
+  /** Stable server ID (persisted by the agent). */
+  id: string;
+  name: string;
+  region: string;
+  datacenter: string;
+  dataDir: string;
+  /** host:port other servers and clients reach this server's RPC on. */
+  rpcAdvertise: string;
+  bootstrapExpect: number;
+  numSchedulers: number;
+  heartbeat?: Partial<HeartbeatConfig>;
+  transport: Transport;
+  logger: Logger;
+  /** Raft timing (ticks); defaults suit a LAN. */
+  raftTickMs?: number;
+}
+
+export class Server {
+  readonly state: StateStore;
+  readonly fsm: Fsm;
+  readonly raft: RaftNode;
+  readonly broker: EvalBroker;
+  readonly blocked: BlockedEvals;
+  readonly heartbeats: HeartbeatTimers;
+  private readonly planApplier: PlanApplier;
+  private readonly workers: Worker[] = [];
+  private readonly logger: Logger;
+  private leaderSince = 0;
+
+  constructor(readonly opts: ServerOptions) {
+    this.logger = opts.logger.child({ component: 'server' });
+    this.state = StateStore.open(join(opts.dataDir, 'state'));
+    this.fsm = new Fsm(this.state);
+    this.raft = new RaftNode({
+      id: opts.id,
+      address: opts.rpcAdvertise,
+      dataDir: join(opts.dataDir, 'raft'),
+      ...(opts.bootstrapExpect === 1 ? { bootstrap: [{ id: opts.id, address: opts.rpcAdvertise }] } : {}),
+      transport: opts.transport,
+      fsm: {
+        apply: (e) => this.fsm.apply(e),
+        lastApplied: () => this.fsm.lastApplied(),
+        snapshot: () => Promise.reject(new YurtError('unavailable', 'state snapshots are not supported yet')),
+        restore: () => Promise.reject(new YurtError('unavailable', 'state restore is not supported yet')),
+      },
+      logger: this.logger.child({ component: 'raft' }),
+      ...(opts.raftTickMs !== undefined ? { tickMs: opts.raftTickMs } : {}),
+    });
+    this.broker = new EvalBroker({
+      nackTimeoutMs: 60_000,
+      deliveryLimit: 3,
+      newToken: randomUUID,
+      onFailed: (ev) => void this.failEval(ev),
+    });
+    this.blocked = new BlockedEvals(
+      (ev) => this.broker.enqueue(ev),
+      (ev) => void this.upsertEvals([{ ...ev, Status: 'canceled', StatusDescription: 'superseded by a newer blocked evaluation' }]).catch(() => undefined),
+    );
+    this.heartbeats = new HeartbeatTimers({ ...DEFAULT_HEARTBEAT_CONFIG, ...opts.heartbeat }, (nodeId) => void this.nodeMissedHeartbeat(nodeId));
+    this.planApplier = new PlanApplier(this.state, (cmd) => this.applyCommand(cmd) as Promise<{ index: number }>, nowNs);
+    this.fsm.onEvals((evals) => this.onEvalsWritten(evals));
+    this.state.onChange((c) => {
+      // Capacity may have appeared: a node changed, or allocations stopped or finished.
+      if (this.raft.isLeader() && (c.tables.has('nodes') || c.tables.has('allocs'))) this.blocked.unblockAll();
+    });
+  }
+
+  async start(): Promise<void> {
+    this.raft.onLeadershipChange((isLeader) => {
+      if (isLeader) void this.establishLeadership();
+      else this.revokeLeadership();
+    });
+    await this.raft.start();
+    const n = Math.max(1, this.opts.numSchedulers);
+    for (let i = 0; i < n; i++) {
+      const w = new Worker({
+        broker: this.broker,
+        state: this.state,
+        planApplier: this.planApplier,
+        upsertEvals: (evals) => this.upsertEvals(evals),
+        ctx: { now: nowNs, random: Math.random, newId: randomUUID },
+        logger: this.logger,
+      });
+      this.workers.push(w);
+      w.start();
+    }
+    this.logger.info({ id: this.opts.id, rpc: this.opts.rpcAdvertise }, 'server started');
+  }
+
+  async stop(): Promise<void> {
+    this.revokeLeadership();
+    await Promise.all(this.workers.map((w) => w.stop()));
+    await this.raft.stop();
+    await this.state.close();
+  }
+
+  isLeader(): boolean {
+    return this.raft.isLeader();
+  }
+
+  leaderRpcAddr(): string | null {
+    return this.raft.leader()?.address ?? null;
+  }
+
+  /** Apply a command through Raft (leader only); resolves after it is committed and applied. */
+  async applyCommand(cmd: FsmCommand): Promise<FsmResult> {
+    if (!this.raft.isLeader()) {
+      const l = this.raft.leader();
+      throw new NotLeaderError(l?.id, l?.address);
+    }
+    const { result } = await this.raft.apply(encodeCommand(cmd));
+    return result as FsmResult;
+  }
+
+  async upsertEvals(evals: Evaluation[]): Promise<void> {
+    await this.applyCommand({ type: 'EvalUpsert', evals });
+  }
+
+  newEval(job: Pick<Job, 'ID' | 'Namespace' | 'Priority' | 'Type' | 'JobModifyIndex'>, trigger: EvalTrigger, extra?: Partial<Evaluation>): Evaluation {
+    const now = nowNs();
+    return {
+      ID: randomUUID(),
+      Namespace: job.Namespace,
+      Priority: job.Priority,
+      Type: job.Type,
+      TriggeredBy: trigger,
+      JobID: job.ID,
+      JobModifyIndex: job.JobModifyIndex,
+      NodeID: '',
+      NodeModifyIndex: 0,
+      DeploymentID: '',
+      Status: 'pending',
+      StatusDescription: '',
+      Wait: 0,
+      WaitUntil: 0,
+      NextEval: '',
+      PreviousEval: '',
+      BlockedEval: '',
+      FailedTGAllocs: null,
+      ClassEligibility: null,
+      EscapedComputedClass: false,
+      QueuedAllocations: {},
+      SnapshotIndex: 0,
+      CreateIndex: 0,
+      ModifyIndex: 0,
+      CreateTime: now,
+      ModifyTime: now,
+      ...extra,
+    };
+  }
+
+  /** Evaluations for every job with live allocations on a node (and every system job). */
+  nodeEvals(nodeId: string, trigger: EvalTrigger, nodeModifyIndex: number): Evaluation[] {
+    const seen = new Set<string>();
+    const evals: Evaluation[] = [];
+    const add = (job: Job): void => {
+      const key = `${job.Namespace}\u0000${job.ID}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      evals.push(this.newEval(job, trigger, { NodeID: nodeId, NodeModifyIndex: nodeModifyIndex }));
+    };
+    for (const a of this.state.allocsByNode(nodeId)) {
+      if (a.DesiredStatus !== 'run' || a.ClientStatus === 'complete' || a.ClientStatus === 'failed' || a.ClientStatus === 'lost') continue;
+      const job = this.state.jobById(a.Namespace, a.JobID);
+      if (job) add(job);
+    }
+    for (const job of this.state.jobs()) if ((job.Type === 'system' || job.Type === 'sysbatch') && !job.Stop) add(job);
+    return evals;
+  }
+
+  private async establishLeadership(): Promise<void> {
+    this.leaderSince = Date.now();
+    this.logger.info('cluster leadership acquired');
+    // Everything before our term must be applied before we act on state (Raft §8).
+    try {
+      await this.raft.barrier(30_000);
+    } catch (err) {
+      this.logger.warn({ err }, 'barrier after election failed');
+      return;
+    }
+    if (!this.raft.isLeader()) return;
+    this.broker.setEnabled(true);
+    this.blocked.setEnabled(true);
+    for (const ev of this.state.evals()) {
+      if (ev.Status === 'pending') this.broker.enqueue(ev);
+      else if (ev.Status === 'blocked') this.blocked.block(ev);
+    }
+    this.heartbeats.initialize(this.state.nodes().filter((n) => n.Status !== 'down').map((n) => n.ID));
+  }
+
+  private revokeLeadership(): void {
+    if (this.leaderSince !== 0) this.logger.info('cluster leadership lost');
+    this.leaderSince = 0;
+    this.broker.setEnabled(false);
+    this.blocked.setEnabled(false);
+    this.heartbeats.clear();
+  }
+
+  private onEvalsWritten(evals: Evaluation[]): void {
+    if (!this.raft.isLeader()) return;
+    for (const ev of evals) {
+      if (ev.Status === 'pending') this.broker.enqueue(ev);
+      else if (ev.Status === 'blocked') this.blocked.block(ev);
+    }
+  }
+
+  private async failEval(ev: Evaluation): Promise<void> {
+    const now = nowNs();
+    const followup = this.newEval({ ...ev, Type: ev.Type === '_core' ? 'service' : ev.Type, JobModifyIndex: ev.JobModifyIndex }, 'failed-follow-up', {
+      PreviousEval: ev.ID,
+      Wait: 60e9,
+      WaitUntil: now + 60e9,
+    });
+    try {
+      await this.upsertEvals([
+        { ...ev, Status: 'failed', StatusDescription: 'evaluation reached delivery limit (3)', NextEval: followup.ID, ModifyTime: now },
+        followup,
+      ]);
+    } catch (err) {
+      this.logger.warn({ err, eval_id: ev.ID }, 'could not mark evaluation failed');
+    }
+  }
+
+  private async nodeMissedHeartbeat(nodeId: string): Promise<void> {
+    const node = this.state.nodeById(nodeId);
+    if (!node || node.Status === 'down' || !this.raft.isLeader()) return;
+    this.logger.warn({ node_id: nodeId, node: node.Name }, 'node missed its heartbeat TTL; marking down');
+    try {
+      await this.applyCommand({
+        type: 'NodeUpdateStatus',
+        nodeId,
+        status: 'down',
+        evals: this.nodeEvals(nodeId, 'node-update', node.ModifyIndex),
+        now: nowNs(),
+      });
+    } catch (err) {
+      this.logger.warn({ err, node_id: nodeId }, 'could not mark node down');
+    }
+  }
+}
+
+export function nowNs(): number {
+  return Date.now() * 1e6;
+}

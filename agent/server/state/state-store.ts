@@ -1,0 +1,207 @@
+/**
+ * The servers' state store: LMDB tables for jobs (and their versions), nodes, evaluations and
+ * allocations, with secondary indexes and the Raft index of each table's last change.
+ *
+ * Only the FSM writes here, one LMDB transaction per Raft entry, and the same transaction
+ * records `lastApplied`: after a crash the store and its applied index agree, and Raft replays
+ * exactly the entries after it. The environment is opened with `noSync` because the Raft log,
+ * not this store, is the durable record; this store is derived from it.
+ */
+import { open } from 'lmdb';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import type { Allocation } from '../../../structs/alloc.js';
+import type { Evaluation } from '../../../structs/eval.js';
+import type { Job } from '../../../structs/job.js';
+import type { Node } from '../../../structs/node.js';
+import { KEY_MAX, TableReader, type StateReader, type StateTables, type StoredAlloc, type TableName } from './state-reader.js';
+
+export interface StateChange {
+  index: number;
+  tables: ReadonlySet<TableName>;
+  /** Nodes whose allocations changed in this write (for pushing updates to their clients). */
+  allocNodes: ReadonlySet<string>;
+}
+
+/** A consistent, read-only view; call `release()` when done (it pins an LMDB read transaction). */
+export interface StateSnapshot extends StateReader {
+  release(): void;
+}
+
+export class StateStore extends TableReader {
+  private readonly events = new EventEmitter();
+
+  private constructor(private readonly tables: StateTables) {
+    super(tables, undefined);
+    this.events.setMaxListeners(0);
+  }
+
+  static open(dir: string): StateStore {
+    mkdirSync(dir, { recursive: true });
+    const env = open({ path: dir, noSync: true, maxDbs: 16 });
+    return new StateStore({
+      env,
+      jobs: env.openDB({ name: 'jobs' }),
+      jobVersions: env.openDB({ name: 'job_versions' }),
+      nodes: env.openDB({ name: 'nodes' }),
+      evals: env.openDB({ name: 'evals' }),
+      allocs: env.openDB({ name: 'allocs' }),
+      allocsByNode: env.openDB({ name: 'idx_allocs_by_node' }),
+      allocsByJob: env.openDB({ name: 'idx_allocs_by_job' }),
+      evalsByJob: env.openDB({ name: 'idx_evals_by_job' }),
+      meta: env.openDB({ name: 'meta' }),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.tables.env.close();
+  }
+
+  snapshot(): StateSnapshot {
+    const txn = this.tables.env.useReadTransaction();
+    const reader = new TableReader(this.tables, txn);
+    let released = false;
+    return Object.assign(reader, {
+      release(): void {
+        if (!released) {
+          released = true;
+          txn.done();
+        }
+      },
+    });
+  }
+
+  /** The Raft index and term of the last entry applied to this store. */
+  lastApplied(): { index: number; term: number } {
+    return (this.tables.meta.get('lastApplied') as { index: number; term: number } | undefined) ?? { index: 0, term: 0 };
+  }
+
+  /**
+   * Apply one Raft entry's changes atomically. `fn` gets a writer; every table it touches gets
+   * `index` as its change index, and listeners hear about the change after commit.
+   */
+  write<T>(index: number, term: number, fn: (w: StateWriter) => T): T {
+    const w = new StateWriter(this.tables, index);
+    const result = this.tables.env.transactionSync(() => {
+      const r = fn(w);
+      for (const t of w.touched) this.tables.meta.put(`index:${t}`, index);
+      this.tables.meta.put('latestIndex', Math.max(index, this.latestIndex()));
+      this.tables.meta.put('lastApplied', { index, term });
+      return r;
+    });
+    if (w.touched.size > 0) {
+      const change: StateChange = { index, tables: w.touched, allocNodes: w.allocNodes };
+      this.events.emit('change', change);
+    }
+    return result;
+  }
+
+  /** Record an applied entry that changed nothing (no-ops, config entries). */
+  markApplied(index: number, term: number): void {
+    this.tables.env.transactionSync(() => this.tables.meta.put('lastApplied', { index, term }));
+  }
+
+  onChange(cb: (c: StateChange) => void): () => void {
+    this.events.on('change', cb);
+    return () => this.events.off('change', cb);
+  }
+
+  /**
+   * Resolve once any of `tables` has changed past `minIndex`, or after `timeoutMs`; the basis
+   * of blocking queries. Resolves with the current max index of those tables either way.
+   */
+  waitForChange(tables: readonly TableName[], minIndex: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
+    const current = (): number => Math.max(0, ...tables.map((t) => this.tableIndex(t)));
+    const now = current();
+    if (now > minIndex || timeoutMs <= 0) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        off();
+        signal?.removeEventListener('abort', done);
+        resolve(current());
+      };
+      const off = this.onChange((c) => {
+        if (c.index > minIndex && tables.some((t) => c.tables.has(t))) done();
+      });
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done);
+    });
+  }
+}
+
+/** The mutations the FSM may perform, inside one write transaction. */
+export class StateWriter extends TableReader {
+  readonly touched = new Set<TableName>();
+  readonly allocNodes = new Set<string>();
+
+  constructor(
+    private readonly tw: StateTables,
+    readonly index: number,
+  ) {
+    super(tw, undefined);
+  }
+
+  putJob(job: Job): void {
+    this.tw.jobs.put([job.Namespace, job.ID], job);
+    this.tw.jobVersions.put([job.Namespace, job.ID, job.Version], job);
+    this.touched.add('jobs');
+    this.touched.add('job_versions');
+  }
+
+  /** Update only the current-job row (status changes) without writing a new version. */
+  putJobStatus(job: Job): void {
+    this.tw.jobs.put([job.Namespace, job.ID], job);
+    this.touched.add('jobs');
+  }
+
+  /**
+   * Purge a job. Versions still run by allocations are kept (allocations read their job
+   * through them) until garbage collection removes those allocations.
+   */
+  deleteJob(namespace: string, id: string): void {
+    this.tw.jobs.remove([namespace, id]);
+    const inUse = new Set(this.allocsByJobStored(namespace, id).map((a) => a.JobVersion));
+    for (const { key } of this.tw.jobVersions.getRange({ start: [namespace, id, 0], end: [namespace, id, Number.MAX_SAFE_INTEGER] })) {
+      if (!inUse.has(key[2])) this.tw.jobVersions.remove(key);
+    }
+    this.touched.add('jobs');
+    this.touched.add('job_versions');
+  }
+
+  private allocsByJobStored(namespace: string, jobId: string): StoredAlloc[] {
+    const out: StoredAlloc[] = [];
+    for (const { key } of this.tw.allocsByJob.getRange({ start: [namespace, jobId, ''], end: [namespace, jobId, KEY_MAX] })) {
+      const a = this.tw.allocs.get(key[2]);
+      if (a) out.push(a);
+    }
+    return out;
+  }
+
+  putNode(node: Node): void {
+    this.tw.nodes.put(node.ID, node);
+    this.touched.add('nodes');
+  }
+
+  putEval(ev: Evaluation): void {
+    this.tw.evals.put(ev.ID, ev);
+    this.tw.evalsByJob.put([ev.Namespace, ev.JobID, ev.ID], 1);
+    this.touched.add('evals');
+  }
+
+  putAlloc(alloc: Allocation): void {
+    const { Job: job, ...rest } = alloc;
+    const stored: StoredAlloc = { ...rest, JobVersion: job.Version };
+    if (this.tw.jobVersions.get([job.Namespace, job.ID, job.Version]) === undefined) {
+      this.tw.jobVersions.put([job.Namespace, job.ID, job.Version], job);
+      this.touched.add('job_versions');
+    }
+    const prev = this.tw.allocs.get(alloc.ID);
+    if (prev && prev.NodeID !== alloc.NodeID) this.tw.allocsByNode.remove([prev.NodeID, alloc.ID]);
+    this.tw.allocs.put(alloc.ID, stored);
+    this.tw.allocsByNode.put([alloc.NodeID, alloc.ID], 1);
+    this.tw.allocsByJob.put([alloc.Namespace, alloc.JobID, alloc.ID], 1);
+    this.touched.add('allocs');
+    this.allocNodes.add(alloc.NodeID);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Feasibility: may a task group run on a node at all, regardless of load? Each check that
+ * rejects a node says why, and the reason is counted in the evaluation's metrics so users
+ * learn why a job did not place (Nomad's ConstraintFiltered / ClassFiltered).
+ */
+import type { Constraint } from '../structs/constraint.js';
+import { constraintString } from '../structs/constraint.js';
+import type { AllocMetric } from '../structs/eval.js';
+import type { Job, TaskGroup } from '../structs/job.js';
+import type { Node } from '../structs/node.js';
+import { checkConstraint } from './constraint-check.js';
+
+export type Verdict = { ok: true } | { ok: false; reason: string };
+
+const OK: Verdict = { ok: true };
+
+/** `*` globs, as Nomad matches datacenters. */
+export function globMatch(pattern: string, value: string): boolean {
+  if (!pattern.includes('*')) return pattern === value;
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(value);
+}
+
+export function checkDrivers(tg: TaskGroup, node: Node): Verdict {
+  for (const task of tg.Tasks) {
+    const info = node.Drivers[task.Driver];
+    if (!info || !info.Detected || !info.Healthy) return { ok: false, reason: 'missing drivers' };
+  }
+  return OK;
+}
+
+function checkConstraints(constraints: Constraint[], node: Node): Verdict {
+  for (const c of constraints) {
+    // distinct_hosts / distinct_property depend on other placements, not on the node alone.
+    if (c.Operand === 'distinct_hosts' || c.Operand === 'distinct_property') continue;
+    if (!checkConstraint(c, node)) return { ok: false, reason: constraintString(c) };
+  }
+  return OK;
+}
+
+/**
+ * The per-node checks for one task group, in Nomad's order (drivers, then job, group and task
+ * constraints). Readiness, datacenter and pool are filtered earlier, when candidates are listed.
+ */
+export function checkFeasible(job: Job, tg: TaskGroup, node: Node): Verdict {
+  for (const v of [
+    checkDrivers(tg, node),
+    checkConstraints(job.Constraints, node),
+    checkConstraints(tg.Constraints, node),
+    ...tg.Tasks.map((t) => checkConstraints(t.Constraints, node)),
+  ]) {
+    if (!v.ok) return v;
+  }
+  return OK;
+}
+
+/** Count a rejection into the metric the way Nomad reports it. */
+export function recordFiltered(m: AllocMetric, node: Node, reason: string): void {
+  m.NodesFiltered++;
+  const cls = node.NodeClass || '<none>';
+  m.ClassFiltered[cls] = (m.ClassFiltered[cls] ?? 0) + 1;
+  m.ConstraintFiltered[reason] = (m.ConstraintFiltered[reason] ?? 0) + 1;
+}

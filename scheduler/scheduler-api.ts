@@ -1,0 +1,47 @@
+/**
+ * What a scheduler sees and how it acts. A scheduler reads the cluster only through a
+ * read-only `SchedulerState` snapshot and changes it only by submitting plans through a
+ * `Planner`; it never touches LMDB, Raft or the network. Time, randomness and IDs are
+ * injected, so a run is deterministic for a given seed.
+ */
+import type { Allocation } from '../structs/alloc.js';
+import type { Evaluation } from '../structs/eval.js';
+import type { Job } from '../structs/job.js';
+import type { Node } from '../structs/node.js';
+import type { Plan, PlanResult } from '../structs/plan.js';
+
+export interface SchedulerState {
+  latestIndex(): number;
+  jobById(namespace: string, id: string): Job | null;
+  nodes(): Node[];
+  nodeById(id: string): Node | null;
+  allocsByJob(namespace: string, jobId: string): Allocation[];
+  allocsByNode(nodeId: string): Allocation[];
+}
+
+export interface PlanSubmission {
+  result: PlanResult;
+  /** A fresher snapshot when the plan was (partly) refused and the scheduler must retry. */
+  refreshedState: SchedulerState | null;
+}
+
+export interface Planner {
+  submitPlan(plan: Plan): Promise<PlanSubmission>;
+  updateEval(ev: Evaluation): Promise<void>;
+  createEval(ev: Evaluation): Promise<void>;
+}
+
+export interface SchedulerContext {
+  /** Unix nanoseconds. */
+  now(): number;
+  /** Uniform in [0, 1), seeded. */
+  random(): number;
+  newId(): string;
+}
+
+export interface Scheduler {
+  process(ev: Evaluation): Promise<void>;
+}
+
+/** Nomad's limit on plan retries before an evaluation fails (structs.go maxServiceScheduleAttempts). */
+export const MAX_SCHEDULE_ATTEMPTS = 5;

@@ -1,0 +1,99 @@
+/**
+ * A scheduler test harness, after Nomad's: a real in-memory cluster state and a planner that
+ * applies plans to it and records them (optionally refusing the next N plans, to exercise the
+ * refresh-and-retry path).
+ */
+import { isAllocTerminal, type Allocation } from '../../structs/alloc.js';
+import type { Evaluation } from '../../structs/eval.js';
+import type { Job } from '../../structs/job.js';
+import type { Node } from '../../structs/node.js';
+import type { Plan, PlanResult } from '../../structs/plan.js';
+import type { PlanSubmission, Planner, SchedulerContext, SchedulerState } from '../scheduler-api.js';
+
+export class MemState implements SchedulerState {
+  index = 1;
+  readonly jobs = new Map<string, Job>();
+  readonly nodeMap = new Map<string, Node>();
+  readonly allocMap = new Map<string, Allocation>();
+
+  latestIndex(): number {
+    return this.index;
+  }
+  jobById(ns: string, id: string): Job | null {
+    return this.jobs.get(`${ns}/${id}`) ?? null;
+  }
+  nodes(): Node[] {
+    return [...this.nodeMap.values()];
+  }
+  nodeById(id: string): Node | null {
+    return this.nodeMap.get(id) ?? null;
+  }
+  allocsByJob(ns: string, jobId: string): Allocation[] {
+    return [...this.allocMap.values()].filter((a) => a.Namespace === ns && a.JobID === jobId);
+  }
+  allocsByNode(nodeId: string): Allocation[] {
+    return [...this.allocMap.values()].filter((a) => a.NodeID === nodeId);
+  }
+  putJob(job: Job): void {
+    this.jobs.set(`${job.Namespace}/${job.ID}`, job);
+    this.index++;
+  }
+  putNode(node: Node): void {
+    this.nodeMap.set(node.ID, node);
+    this.index++;
+  }
+  liveAllocs(jobId: string): Allocation[] {
+    return [...this.allocMap.values()].filter((a) => a.JobID === jobId && !isAllocTerminal(a));
+  }
+}
+
+export class RecordingPlanner implements Planner {
+  readonly plans: Plan[] = [];
+  readonly evals: Evaluation[] = [];
+  readonly created: Evaluation[] = [];
+  /** Refuse this many upcoming plans entirely (as if the state moved on). */
+  refuseNext = 0;
+
+  constructor(private readonly state: MemState) {}
+
+  async submitPlan(plan: Plan): Promise<PlanSubmission> {
+    this.plans.push(plan);
+    if (this.refuseNext > 0) {
+      this.refuseNext--;
+      const result: PlanResult = { NodeUpdate: {}, NodeAllocation: {}, RefreshIndex: this.state.index, AllocIndex: 0 };
+      return { result, refreshedState: this.state };
+    }
+    this.state.index++;
+    for (const allocs of Object.values(plan.NodeUpdate)) {
+      for (const a of allocs) {
+        const cur = this.state.allocMap.get(a.ID);
+        if (cur) this.state.allocMap.set(a.ID, { ...cur, DesiredStatus: a.DesiredStatus, DesiredDescription: a.DesiredDescription, ClientStatus: a.ClientStatus });
+      }
+    }
+    for (const allocs of Object.values(plan.NodeAllocation)) for (const a of allocs) this.state.allocMap.set(a.ID, { ...a, CreateIndex: this.state.index });
+    return { result: { NodeUpdate: plan.NodeUpdate, NodeAllocation: plan.NodeAllocation, RefreshIndex: 0, AllocIndex: this.state.index }, refreshedState: null };
+  }
+  async updateEval(ev: Evaluation): Promise<void> {
+    this.evals.push(ev);
+  }
+  async createEval(ev: Evaluation): Promise<void> {
+    this.created.push(ev);
+  }
+}
+
+/** A deterministic context: fixed clock, seeded RNG (mulberry32), sequential IDs. */
+export function testContext(seed = 1): SchedulerContext {
+  let s = seed >>> 0;
+  let n = 0;
+  return {
+    now: () => 1_700_000_000_000_000_000,
+    random: () => {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let t = s;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+    newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+  };
+}
