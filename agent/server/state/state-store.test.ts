@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StateStore } from './state-store.js';
+import { Fsm } from '../fsm.js';
+import { encodeCommand, type FsmCommand } from '../fsm-commands.js';
+import { testEval, testJob, testNode } from '../../../scheduler/testing/fixtures.js';
+import type { Allocation } from '../../../structs/alloc.js';
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'yurt-state-'));
+}
+
+function newFsm(dir: string) {
+  const state = StateStore.open(dir);
+  const fsm = new Fsm(state);
+  let index = state.lastApplied().index;
+  const apply = (cmd: FsmCommand) => fsm.apply({ index: ++index, term: 1, data: encodeCommand(cmd) });
+  return { state, fsm, apply };
+}
+
+function allocFor(job = testJob(), id = 'a1', nodeId = 'n1'): Allocation {
+  return {
+    ID: id, Namespace: job.Namespace, EvalID: 'eval-1', Name: `${job.ID}.web[0]`, NodeID: nodeId, NodeName: 'n', JobID: job.ID, Job: job, TaskGroup: 'web',
+    AllocatedResources: { Tasks: {}, Shared: { DiskMB: 0, Networks: [], Ports: [] } }, Metrics: null, DesiredStatus: 'run', DesiredDescription: '',
+    DesiredTransition: {}, ClientStatus: 'pending', ClientDescription: '', TaskStates: {}, DeploymentID: '', PreviousAllocation: '', NextAllocation: '',
+    FollowupEvalID: '', RescheduleTracker: null, CreateIndex: 0, ModifyIndex: 0, AllocModifyIndex: 0, CreateTime: 0, ModifyTime: 0,
+  };
+}
+
+test('job register: versions, indexes, evaluation and status', async () => {
+  const dir = tmp();
+  const { state, apply } = newFsm(dir);
+  const job = testJob();
+  const r1 = apply({ type: 'JobRegister', job, eval: testEval(job), now: 5 }) as { jobModifyIndex: number; evalId: string };
+  assert.equal(r1.jobModifyIndex, 1);
+  assert.equal(r1.evalId, 'eval-1');
+  let stored = state.jobById('default', 'example')!;
+  assert.equal(stored.Version, 0);
+  assert.equal(stored.Status, 'pending', 'a job with only a pending evaluation is pending');
+  apply({ type: 'JobRegister', job, eval: null, now: 6 });
+  assert.equal(state.jobById('default', 'example')!.Version, 0, 'an unchanged job keeps its version');
+  apply({ type: 'JobRegister', job: { ...job, Priority: 70 }, eval: null, now: 7 });
+  stored = state.jobById('default', 'example')!;
+  assert.equal(stored.Version, 1);
+  assert.equal(stored.JobModifyIndex, 3);
+  assert.deepEqual(state.jobVersions('default', 'example').map((j) => j.Version), [1, 0]);
+  assert.equal(state.tableIndex('jobs'), 3);
+  assert.deepEqual(state.evalsByJob('default', 'example').map((e) => e.ID), ['eval-1']);
+  await state.close();
+  rmSync(dir, { recursive: true });
+});
+
+test('allocations: indexes by node and job, client updates, terminal is final, job status follows', async () => {
+  const dir = tmp();
+  const { state, apply } = newFsm(dir);
+  const job = testJob({ Type: 'batch' });
+  apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
+  apply({ type: 'JobRegister', job, eval: testEval(job), now: 1 });
+  apply({ type: 'EvalUpsert', evals: [{ ...testEval(job), Status: 'complete' }] });
+  apply({ type: 'PlanApply', evalId: 'eval-1', job, placed: [allocFor(state.jobById('default', 'example')!)], updated: [], evals: [], now: 2 });
+  assert.equal(state.allocsByNode('n1').length, 1);
+  assert.equal(state.allocsByJob('default', 'example')[0]!.Job.ID, 'example', 'the job is re-attached on read');
+  assert.equal(state.jobById('default', 'example')!.Status, 'running');
+  const ts = { web: { State: 'dead' as const, Failed: false, Restarts: 0, LastRestart: null, StartedAt: null, FinishedAt: null, Events: [] } };
+  apply({ type: 'AllocClientUpdate', updates: [{ ID: 'a1', ClientStatus: 'complete', ClientDescription: 'done', TaskStates: ts, ModifyTime: 3 }], evals: [], now: 3 });
+  assert.equal(state.allocById('a1')!.ClientStatus, 'complete');
+  assert.equal(state.jobById('default', 'example')!.Status, 'dead', 'a batch job whose allocations all finished is dead');
+  apply({ type: 'AllocClientUpdate', updates: [{ ID: 'a1', ClientStatus: 'running', ClientDescription: 'late', TaskStates: ts, ModifyTime: 4 }], evals: [], now: 4 });
+  assert.equal(state.allocById('a1')!.ClientStatus, 'complete', 'a late update cannot revive a finished allocation');
+  await state.close();
+  rmSync(dir, { recursive: true });
+});
+
+test('snapshots are isolated from later writes', async () => {
+  const dir = tmp();
+  const { state, apply } = newFsm(dir);
+  apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
+  const snap = state.snapshot();
+  apply({ type: 'NodeRegister', node: testNode('n2'), now: 2 });
+  assert.deepEqual(snap.nodes().map((n) => n.ID), ['n1']);
+  assert.deepEqual(state.nodes().map((n) => n.ID), ['n1', 'n2']);
+  snap.release();
+  await state.close();
+  rmSync(dir, { recursive: true });
+});
+
+test('state and lastApplied survive a reopen', async () => {
+  const dir = tmp();
+  const a = newFsm(dir);
+  a.apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
+  a.apply({ type: 'JobRegister', job: testJob(), eval: null, now: 1 });
+  await a.state.close();
+  const b = newFsm(dir);
+  assert.equal(b.fsm.lastApplied(), 2);
+  assert.ok(b.state.jobById('default', 'example'));
+  assert.ok(b.state.nodeById('n1'));
+  await b.state.close();
+  rmSync(dir, { recursive: true });
+});
+
+test('blocking: waitForChange wakes on a change and times out without one', async () => {
+  const dir = tmp();
+  const { state, apply } = newFsm(dir);
+  apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
+  const t0 = Date.now();
+  assert.equal(await state.waitForChange(['jobs'], 0, 50), 0, 'no job change: times out');
+  assert.ok(Date.now() - t0 >= 45);
+  const waiting = state.waitForChange(['nodes'], 1, 5000);
+  setTimeout(() => apply({ type: 'NodeRegister', node: testNode('n2'), now: 2 }), 20);
+  assert.equal(await waiting, 2);
+  await state.close();
+  rmSync(dir, { recursive: true });
+});
