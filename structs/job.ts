@@ -88,6 +88,8 @@ export interface Task {
   Leader: boolean;
   ShutdownDelay: DurationNs;
   Lifecycle?: TaskLifecycle;
+  /** Group volumes mounted into this task (`volume_mount` blocks). */
+  VolumeMounts?: VolumeMount[];
 }
 
 export type RestartMode = 'fail' | 'delay';
@@ -206,6 +208,15 @@ export interface VolumeRequest {
   Type: string;
   Source: string;
   ReadOnly: boolean;
+}
+
+/** Where a task sees one of its group's volumes. */
+export interface VolumeMount {
+  /** Name of a volume in the group's `Volumes`. */
+  Volume: string;
+  Destination: string;
+  ReadOnly: boolean;
+  PropagationMode: string;
 }
 
 /** Nomad's API wraps a job in an envelope on register: `{"Job": {...}}`. */
