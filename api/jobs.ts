@@ -1,0 +1,64 @@
+/** `/v1/jobs` and `/v1/job/:id/...`, like Nomad's `api.Jobs()`. */
+import type { AllocListStub } from '../structs/alloc.js';
+import type { Evaluation } from '../structs/eval.js';
+import type { Job, JobListStub, JobRegisterRequest, JobRegisterResponse, JobSummary } from '../structs/job.js';
+import type { HttpApi } from './http.js';
+import type { QueryOptions, QueryResult, WriteOptions, WriteResult } from './query.js';
+
+/** Nomad's JobDeregisterResponse. */
+export interface JobDeregisterResponse {
+  EvalID: string;
+  EvalCreateIndex: number;
+  JobModifyIndex: number;
+  Index?: number;
+}
+
+export interface DeregisterOptions extends WriteOptions {
+  /** Remove the job from state entirely instead of marking it stopped. */
+  purge?: boolean;
+}
+
+export function jobPath(id: string, sub = ''): string {
+  return `/v1/job/${encodeURIComponent(id)}${sub}`;
+}
+
+export class Jobs {
+  constructor(private readonly http: HttpApi) {}
+
+  register(job: Job, opts?: WriteOptions & Omit<JobRegisterRequest, 'Job'>): Promise<WriteResult<JobRegisterResponse>> {
+    const body: JobRegisterRequest = { Job: job };
+    if (opts?.EnforceIndex !== undefined) body.EnforceIndex = opts.EnforceIndex;
+    if (opts?.JobModifyIndex !== undefined) body.JobModifyIndex = opts.JobModifyIndex;
+    if (opts?.PolicyOverride !== undefined) body.PolicyOverride = opts.PolicyOverride;
+    return this.http.write('POST', '/v1/jobs', body, opts);
+  }
+
+  list(opts?: QueryOptions): Promise<QueryResult<JobListStub[]>> {
+    return this.http.query('/v1/jobs', opts);
+  }
+
+  prefixList(prefix: string, opts?: QueryOptions): Promise<QueryResult<JobListStub[]>> {
+    return this.list({ ...opts, prefix });
+  }
+
+  info(id: string, opts?: QueryOptions): Promise<QueryResult<Job>> {
+    return this.http.query(jobPath(id), opts);
+  }
+
+  deregister(id: string, opts?: DeregisterOptions): Promise<WriteResult<JobDeregisterResponse>> {
+    const params = { ...opts?.params, ...(opts?.purge === true ? { purge: 'true' } : {}) };
+    return this.http.write('DELETE', jobPath(id), undefined, { ...opts, params });
+  }
+
+  summary(id: string, opts?: QueryOptions): Promise<QueryResult<JobSummary>> {
+    return this.http.query(jobPath(id, '/summary'), opts);
+  }
+
+  allocations(id: string, opts?: QueryOptions): Promise<QueryResult<AllocListStub[]>> {
+    return this.http.query(jobPath(id, '/allocations'), opts);
+  }
+
+  evaluations(id: string, opts?: QueryOptions): Promise<QueryResult<Evaluation[]>> {
+    return this.http.query(jobPath(id, '/evaluations'), opts);
+  }
+}

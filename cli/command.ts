@@ -1,0 +1,106 @@
+/**
+ * What a command is, the options every API-talking command shares (Nomad's "General
+ * Options"), and how commands report failures.
+ */
+import { ApiClient } from '../api/client.js';
+import { DEFAULT_ADDRESS } from '../api/config.js';
+import { asYurtError } from '../structs/errors.js';
+import { defineFlags, formatFlagHelp } from '../structs/flags.js';
+import type { FlagSpec } from '../structs/flags.js';
+import type { CliIo } from './io.js';
+
+export interface Command {
+  /** Words after `yurt`, e.g. ["job", "run"]. */
+  path: string[];
+  synopsis: string;
+  /** The full `-help` text. */
+  help: string;
+  /** Exit code: 0 ok, 1 error, 2 usage error (or, for job run/stop, placement/allocation failure). */
+  run(io: CliIo, argv: string[]): Promise<number>;
+}
+
+export interface CommandGroup {
+  path: string[];
+  synopsis: string;
+  help: string;
+  children: Array<Command | CommandGroup>;
+}
+
+export function isGroup(c: Command | CommandGroup): c is CommandGroup {
+  return 'children' in c;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_USAGE = 2;
+/** `job run` / `job stop`: placement failed or an allocation failed (Nomad's convention). */
+export const EXIT_ALLOC_ERRORS = 2;
+
+export const generalFlags = defineFlags({
+  address: {
+    type: 'string',
+    placeholder: 'addr',
+    help: `The address of the Yurt server. Overrides the YURT_ADDR (or NOMAD_ADDR) environment variable if set. Default = ${DEFAULT_ADDRESS}`,
+  },
+  region: {
+    type: 'string',
+    placeholder: 'region',
+    help: 'The region of the Yurt servers to forward commands to. Overrides the YURT_REGION (or NOMAD_REGION) environment variable if set.',
+  },
+  namespace: {
+    type: 'string',
+    placeholder: 'namespace',
+    help: 'The target namespace for queries and actions bound to a namespace. Overrides the YURT_NAMESPACE (or NOMAD_NAMESPACE) environment variable if set. Defaults to the "default" namespace.',
+  },
+  token: {
+    type: 'string',
+    placeholder: 'token',
+    help: 'The ACL token, sent as X-Nomad-Token. Overrides the YURT_TOKEN (or NOMAD_TOKEN) environment variable if set.',
+  },
+});
+
+export interface GeneralFlagValues {
+  address: string | undefined;
+  region: string | undefined;
+  namespace: string | undefined;
+  token: string | undefined;
+}
+
+/**
+ * A command's help text in Nomad's layout: usage line, description, "General Options"
+ * (for commands that talk to the API) and the command's own options.
+ */
+export function commandHelp(opts: {
+  usage: string;
+  description: string;
+  general: boolean;
+  optionsTitle?: string;
+  flags?: FlagSpec;
+}): string {
+  const parts = [`Usage: ${opts.usage}`, indent(opts.description.trim())];
+  if (opts.general) parts.push(`General Options:\n\n${formatFlagHelp(generalFlags).trimEnd()}`);
+  if (opts.flags !== undefined && Object.keys(opts.flags).length > 0) {
+    parts.push(`${opts.optionsTitle ?? 'Options'}:\n\n${formatFlagHelp(opts.flags).trimEnd()}`);
+  }
+  return parts.join('\n\n');
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => (l === '' ? l : `  ${l}`))
+    .join('\n');
+}
+
+export function apiClient(io: CliIo, flags: GeneralFlagValues): ApiClient {
+  return ApiClient.fromEnv(
+    { address: flags.address, region: flags.region, namespace: flags.namespace, token: flags.token },
+    io.env,
+  );
+}
+
+/** Prints `<what>: <message>` on stderr and gives the error exit code. */
+export function reportError(io: CliIo, what: string, err: unknown): number {
+  io.err(`${what}: ${asYurtError(err).message}`);
+  return EXIT_ERROR;
+}

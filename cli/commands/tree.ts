@@ -1,0 +1,148 @@
+/**
+ * The `yurt` command tree: groups (job, alloc, eval, node, server) with their subcommands,
+ * and Nomad's top-level shortcuts (run, stop, status). `agent` is listed for the help text
+ * only; bin/yurt.js hands it to the agent before the CLI loads.
+ */
+import type { Command, CommandGroup } from '../command.js';
+import { allocLogsCommand } from './alloc-logs.js';
+import { allocStatusCommand } from './alloc-status.js';
+import { evalStatusCommand } from './eval-status.js';
+import { jobInitCommand } from './job-init.js';
+import { jobInspectCommand } from './job-inspect.js';
+import { jobRunCommand, runCommand } from './job-run.js';
+import { jobStatusCommand, statusCommand } from './job-status.js';
+import { jobStopCommand, stopCommand } from './job-stop.js';
+import { jobValidateCommand } from './job-validate.js';
+import { nodeStatusCommand } from './node-status.js';
+import { serverMembersCommand } from './server-members.js';
+import { versionCommand } from './version.js';
+
+function group(name: string, synopsis: string, about: string, children: Command[]): CommandGroup {
+  const width = Math.max(...children.map((c) => (c.path[c.path.length - 1] ?? '').length)) + 4;
+  const list = children
+    .map((c) => `    ${(c.path[c.path.length - 1] ?? '').padEnd(width)}${c.synopsis}`)
+    .join('\n');
+  const help = `Usage: yurt ${name} <subcommand> [options] [args]
+
+${about
+  .trim()
+  .split('\n')
+  .map((l) => (l === '' ? l : `  ${l}`))
+  .join('\n')}
+
+  Please see the individual subcommand help for detailed usage information.
+
+Subcommands:
+${list}`;
+  return { path: [name], synopsis, help, children };
+}
+
+export const jobGroup = group(
+  'job',
+  'Interact with jobs',
+  `This command groups subcommands for interacting with jobs.
+
+Run a new job:
+
+    $ yurt job run <path>
+
+Check the status of a job:
+
+    $ yurt job status <job>
+
+Stop a job:
+
+    $ yurt job stop <job>`,
+  [jobInitCommand, jobInspectCommand, jobRunCommand, jobStatusCommand, jobStopCommand, jobValidateCommand],
+);
+
+export const allocGroup = group(
+  'alloc',
+  'Interact with allocations',
+  `This command groups subcommands for interacting with allocations.
+
+Inspect the status of an allocation:
+
+    $ yurt alloc status <alloc-id>
+
+Stream a task's logs:
+
+    $ yurt alloc logs -f <alloc-id> <task>`,
+  [allocLogsCommand, allocStatusCommand],
+);
+
+export const evalGroup = group(
+  'eval',
+  'Interact with evaluations',
+  `This command groups subcommands for interacting with evaluations.
+
+Inspect an evaluation and why it did not place:
+
+    $ yurt eval status <eval-id>`,
+  [evalStatusCommand],
+);
+
+export const nodeGroup = group(
+  'node',
+  'Interact with nodes',
+  `This command groups subcommands for interacting with client nodes.
+
+List the nodes, or show one:
+
+    $ yurt node status [<node-id>]`,
+  [nodeStatusCommand],
+);
+
+export const serverGroup = group(
+  'server',
+  'Interact with servers',
+  `This command groups subcommands for interacting with Yurt servers.
+
+List the servers and see which one leads:
+
+    $ yurt server members`,
+  [serverMembersCommand],
+);
+
+/** Shown in help only: `yurt agent` never reaches the CLI. */
+export const agentPlaceholder: Command = {
+  path: ['agent'],
+  synopsis: 'Runs a Yurt agent',
+  help: 'Usage: yurt agent [options]\n\n  Runs a Yurt agent (server and/or client). See `yurt agent -help`.',
+  async run(io) {
+    io.err('The agent is started through bin/yurt.js: run `yurt agent -help`.');
+    return 1;
+  },
+};
+
+export const commonCommands: Array<Command | CommandGroup> = [
+  runCommand,
+  stopCommand,
+  statusCommand,
+  allocGroup,
+  jobGroup,
+  nodeGroup,
+  agentPlaceholder,
+];
+
+export const otherCommands: Array<Command | CommandGroup> = [evalGroup, serverGroup, versionCommand];
+
+export const rootHelp = ((): string => {
+  const name = (c: Command | CommandGroup): string => c.path[c.path.length - 1] ?? '';
+  const width = Math.max(...[...commonCommands, ...otherCommands].map((c) => name(c).length)) + 4;
+  const line = (c: Command | CommandGroup): string => `    ${name(c).padEnd(width)}${c.synopsis}`;
+  return `Usage: yurt [-version] [-help] <command> [args]
+
+Common commands:
+${commonCommands.map(line).join('\n')}
+
+Other commands:
+${otherCommands.map(line).join('\n')}`;
+})();
+
+export const root: CommandGroup = {
+  path: [],
+  synopsis: '',
+  help: rootHelp,
+  children: [...commonCommands, ...otherCommands],
+};

@@ -1,0 +1,67 @@
+/**
+ * Everything a command touches outside itself: output streams, stdin, environment, the
+ * clock and Ctrl-C. Commands get it passed in, so tests run them in-process with captured
+ * output and a fixed clock.
+ */
+import { createInterface } from 'node:readline';
+
+export interface CliIo {
+  /** One line of normal output (a newline is added). */
+  out: (text: string) => void;
+  /** One line of error output (a newline is added). */
+  err: (text: string) => void;
+  /** Raw bytes to stdout (log streams), respecting backpressure. */
+  writeRaw: (chunk: Uint8Array | string) => Promise<void>;
+  /** All of stdin (`yurt job run -`). */
+  readStdin: () => Promise<string>;
+  /** One line from stdin for a confirmation prompt; null at end of input. */
+  readLine: () => Promise<string | null>;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Wall-clock milliseconds, for timestamps and relative times. */
+  now: () => number;
+  /** Aborted on Ctrl-C: long-running commands stop their requests and exit. */
+  signal: AbortSignal;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The real process: stdout/stderr, process.env, SIGINT aborts `signal`. */
+export function processIo(): CliIo {
+  const ac = new AbortController();
+  process.once('SIGINT', () => {
+    ac.abort();
+    // A second Ctrl-C leaves at once, as people expect from a stuck command.
+    process.once('SIGINT', () => process.exit(130));
+  });
+  return {
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+    writeRaw: (chunk) =>
+      new Promise((resolve, reject) => {
+        process.stdout.write(chunk, (e) => (e ? reject(e) : resolve()));
+      }),
+    readStdin: () => readAll(process.stdin),
+    readLine: () =>
+      new Promise((resolve) => {
+        const rl = createInterface({ input: process.stdin });
+        let answered = false;
+        rl.once('line', (line) => {
+          answered = true;
+          rl.close();
+          resolve(line);
+        });
+        rl.once('close', () => {
+          if (!answered) resolve(null);
+        });
+      }),
+    env: process.env,
+    cwd: process.cwd(),
+    now: () => Date.now(),
+    signal: ac.signal,
+  };
+}
