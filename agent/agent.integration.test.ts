@@ -47,7 +47,7 @@ async function api<T>(base: string, path: string, init?: RequestInit): Promise<T
   return JSON.parse(text) as T;
 }
 
-test('dev agent runs an HCL batch job through every layer and keeps it across a restart', { timeout: 120_000 }, async () => {
+void test('dev agent runs an HCL batch job through every layer and keeps it across a restart', { timeout: 120_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'yurt-it-'));
   let agent = await startAgent(['-dev', '-data-dir', dataDir]);
   try {
@@ -110,7 +110,7 @@ test('dev agent runs an HCL batch job through every layer and keeps it across a 
   }
 });
 
-test('bad requests get clear errors and the right status, and nothing stored is lost', { timeout: 60_000 }, async () => {
+void test('bad requests get clear errors and the right status, and nothing stored is lost', { timeout: 60_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'yurt-it-'));
   const agent = await startAgent(['-dev', '-data-dir', dataDir]);
   try {
@@ -138,6 +138,35 @@ test('bad requests get clear errors and the right status, and nothing stored is 
     r = await fetch(`${agent.http}/v1/jobs`);
     assert.equal(r.status, 200);
     assert.deepEqual(await r.json(), []);
+  } finally {
+    await agent.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+void test('blocking queries wake on a change and time out without one', { timeout: 60_000 }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'yurt-it-'));
+  const agent = await startAgent(['-dev', '-data-dir', dataDir]);
+  try {
+    const first = await fetch(`${agent.http}/v1/jobs`);
+    const index = Number(first.headers.get('X-Nomad-Index'));
+    assert.ok(index >= 1);
+    assert.equal(first.headers.get('X-Nomad-KnownLeader'), 'true');
+
+    let t0 = Date.now();
+    const idle = await fetch(`${agent.http}/v1/jobs?index=${index}&wait=300ms`);
+    assert.ok(Date.now() - t0 >= 280, 'waited for the timeout');
+    assert.equal(Number(idle.headers.get('X-Nomad-Index')), index, 'nothing changed');
+
+    t0 = Date.now();
+    const woken = fetch(`${agent.http}/v1/jobs?index=${index}&wait=20s`);
+    await new Promise((r) => setTimeout(r, 200));
+    const job = await (await fetch(`${agent.http}/v1/jobs/parse`, { method: 'POST', body: JSON.stringify({ JobHCL: HCL }) })).json();
+    await fetch(`${agent.http}/v1/jobs`, { method: 'POST', body: JSON.stringify({ Job: job }) });
+    const r = await woken;
+    assert.ok(Date.now() - t0 < 10_000, 'woke on the change, long before the wait ran out');
+    assert.ok(Number(r.headers.get('X-Nomad-Index')) > index);
+    assert.deepEqual(((await r.json()) as Array<{ ID: string }>).map((j) => j.ID), ['hello']);
   } finally {
     await agent.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -16,7 +16,10 @@ export function formatLogLine(rec: Record<string, unknown>): string {
   const fields = Object.entries(rec)
     .filter(([k]) => !HIDDEN.has(k))
     .map(([k, v]) => {
-      if (k === 'err' && typeof v === 'object' && v !== null) return `error="${String((v as { message?: unknown }).message ?? '')}"`;
+      if (k === 'err' && typeof v === 'object' && v !== null) {
+        const m = (v as { message?: unknown }).message;
+        return `error=${JSON.stringify(typeof m === 'string' ? m : '')}`;
+      }
       return `${k}=${typeof v === 'string' ? (/[\s"]/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`;
     });
   const msg = typeof rec['msg'] === 'string' ? rec['msg'] : '';

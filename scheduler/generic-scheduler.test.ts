@@ -19,7 +19,7 @@ async function run(state: MemState, planner: RecordingPlanner, job = state.jobs.
   return planner.evals.at(-1)!;
 }
 
-test('places every allocation of a group and names them job.group[i]', async () => {
+void test('places every allocation of a group and names them job.group[i]', async () => {
   const { state, planner } = setup();
   const job = testJob({ TaskGroups: [testGroup({ Count: 3 })] });
   state.putJob(job);
@@ -35,7 +35,7 @@ test('places every allocation of a group and names them job.group[i]', async () 
   }
 });
 
-test('bin packing prefers the fuller node', async () => {
+void test('bin packing prefers the fuller node', async () => {
   const busy = testNode('busy');
   const empty = testNode('empty');
   const { state, planner } = setup([busy, empty]);
@@ -49,7 +49,7 @@ test('bin packing prefers the fuller node', async () => {
   assert.equal(state.liveAllocs('example')[0]!.NodeID, otherNode, 'the second job packs onto the node already in use');
 });
 
-test('a job too large for every node reports the exhausted dimension and leaves a blocked eval', async () => {
+void test('a job too large for every node reports the exhausted dimension and leaves a blocked eval', async () => {
   const { state, planner } = setup([testNode('n1', {}, 4000, 1024)]);
   const job = testJob({ TaskGroups: [testGroup({ Count: 2, Tasks: [testTask({ Resources: { CPU: 100, Cores: 0, MemoryMB: 2048, MemoryMaxMB: 0, DiskMB: 0, Networks: [], Devices: [] } })] })] });
   state.putJob(job);
@@ -67,7 +67,7 @@ test('a job too large for every node reports the exhausted dimension and leaves 
   assert.equal(ev.BlockedEval, planner.created[0]!.ID);
 });
 
-test('constraints filter nodes and say which constraint did it', async () => {
+void test('constraints filter nodes and say which constraint did it', async () => {
   const { state, planner } = setup([testNode('n1', { Meta: { rack: 'r1' } }), testNode('n2', { Meta: { rack: 'r2' } })]);
   const job = testJob({ Constraints: [{ LTarget: '${meta.rack}', RTarget: 'r2', Operand: '=' }], TaskGroups: [testGroup({ Count: 2 })] });
   state.putJob(job);
@@ -79,7 +79,7 @@ test('constraints filter nodes and say which constraint did it', async () => {
   assert.deepEqual(ev.FailedTGAllocs?.['web']?.ConstraintFiltered, { '${attr.kernel.name} = windows': 2 });
 });
 
-test('nodes without the task driver are filtered as "missing drivers"', async () => {
+void test('nodes without the task driver are filtered as "missing drivers"', async () => {
   const { state, planner } = setup([testNode('n1', { Drivers: {} })]);
   const job = testJob();
   state.putJob(job);
@@ -87,7 +87,7 @@ test('nodes without the task driver are filtered as "missing drivers"', async ()
   assert.deepEqual(ev.FailedTGAllocs?.['web']?.ConstraintFiltered, { 'missing drivers': 1 });
 });
 
-test('stopping a job stops its allocations; scaling down stops the highest indexes', async () => {
+void test('stopping a job stops its allocations; scaling down stops the highest indexes', async () => {
   const { state, planner } = setup();
   const job = testJob({ TaskGroups: [testGroup({ Count: 3 })] });
   state.putJob(job);
@@ -102,7 +102,7 @@ test('stopping a job stops its allocations; scaling down stops the highest index
   assert.equal(state.liveAllocs('example').length, 0);
 });
 
-test('allocations on a down node are marked lost and replaced on a healthy node', async () => {
+void test('allocations on a down node are marked lost and replaced on a healthy node', async () => {
   const { state, planner } = setup([testNode('n1')]);
   const job = testJob();
   state.putJob(job);
@@ -120,7 +120,7 @@ test('allocations on a down node are marked lost and replaced on a healthy node'
   assert.equal(live[0]!.PreviousAllocation, first.ID);
 });
 
-test('a refused plan is retried against refreshed state', async () => {
+void test('a refused plan is retried against refreshed state', async () => {
   const { state, planner } = setup();
   const job = testJob();
   state.putJob(job);
@@ -131,7 +131,7 @@ test('a refused plan is retried against refreshed state', async () => {
   assert.equal(state.liveAllocs('example').length, 1);
 });
 
-test('a changed task is a destructive update; a count-only change is not', async () => {
+void test('a changed task is a destructive update; a count-only change is not', async () => {
   const { state, planner } = setup();
   const job = testJob({ TaskGroups: [testGroup({ Count: 1 })] });
   state.putJob(job);

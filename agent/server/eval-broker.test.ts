@@ -14,7 +14,7 @@ function broker(opts: { nackTimeoutMs?: number; deliveryLimit?: number } = {}) {
 
 const evalFor = (jobId: string, id: string, priority = 50, createIndex = 1) => testEval(testJob({ ID: jobId, Priority: priority }), { ID: id, Priority: priority, CreateIndex: createIndex });
 
-test('higher priority first, FIFO within a priority', async () => {
+void test('higher priority first, FIFO within a priority', async () => {
   const { b } = broker();
   b.enqueue(evalFor('a', 'e1', 50, 1));
   b.enqueue(evalFor('b', 'e2', 70, 2));
@@ -28,7 +28,7 @@ test('higher priority first, FIFO within a priority', async () => {
   assert.deepEqual(order, ['e2', 'e1', 'e3']);
 });
 
-test('only one evaluation per job is out at a time', async () => {
+void test('only one evaluation per job is out at a time', async () => {
   const { b } = broker();
   b.enqueue(evalFor('a', 'e1'));
   b.enqueue(evalFor('a', 'e2'));
@@ -40,14 +40,14 @@ test('only one evaluation per job is out at a time', async () => {
   assert.equal(second!.ev.ID, 'e2');
 });
 
-test('a waiting dequeue is woken by an enqueue', async () => {
+void test('a waiting dequeue is woken by an enqueue', async () => {
   const { b } = broker();
   const p = b.dequeue(['service'], 5000);
   b.enqueue(evalFor('a', 'e1'));
   assert.equal((await p)!.ev.ID, 'e1');
 });
 
-test('nack redelivers; past the delivery limit the evaluation fails', async () => {
+void test('nack redelivers; past the delivery limit the evaluation fails', async () => {
   const { b, failed } = broker({ deliveryLimit: 2 });
   b.enqueue(evalFor('a', 'e1'));
   const d1 = await b.dequeue(['service'], 0);
@@ -60,7 +60,7 @@ test('nack redelivers; past the delivery limit the evaluation fails', async () =
   assert.equal(await b.dequeue(['service'], 0), null);
 });
 
-test('an unacked evaluation is redelivered after the nack timeout', async () => {
+void test('an unacked evaluation is redelivered after the nack timeout', async () => {
   const { b } = broker({ nackTimeoutMs: 30 });
   b.enqueue(evalFor('a', 'e1'));
   const d1 = await b.dequeue(['service'], 0);
@@ -69,7 +69,7 @@ test('an unacked evaluation is redelivered after the nack timeout', async () => 
   assert.notEqual(d2!.token, d1!.token);
 });
 
-test('a disabled broker (not leader) holds nothing', async () => {
+void test('a disabled broker (not leader) holds nothing', async () => {
   const { b } = broker();
   b.enqueue(evalFor('a', 'e1'));
   b.setEnabled(false);
@@ -77,7 +77,7 @@ test('a disabled broker (not leader) holds nothing', async () => {
   assert.equal(await b.dequeue(['service'], 0), null);
 });
 
-test('delayed evaluations become ready at WaitUntil', async () => {
+void test('delayed evaluations become ready at WaitUntil', async () => {
   const { b } = broker();
   b.enqueue({ ...evalFor('a', 'e1'), WaitUntil: (Date.now() + 50) * 1e6 });
   assert.equal(await b.dequeue(['service'], 0), null);

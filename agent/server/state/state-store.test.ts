@@ -30,7 +30,7 @@ function allocFor(job = testJob(), id = 'a1', nodeId = 'n1'): Allocation {
   };
 }
 
-test('job register: versions, indexes, evaluation and status', async () => {
+void test('job register: versions, indexes, evaluation and status', async () => {
   const dir = tmp();
   const { state, apply } = newFsm(dir);
   const job = testJob();
@@ -53,7 +53,7 @@ test('job register: versions, indexes, evaluation and status', async () => {
   rmSync(dir, { recursive: true });
 });
 
-test('allocations: indexes by node and job, client updates, terminal is final, job status follows', async () => {
+void test('allocations: indexes by node and job, client updates, terminal is final, job status follows', async () => {
   const dir = tmp();
   const { state, apply } = newFsm(dir);
   const job = testJob({ Type: 'batch' });
@@ -74,7 +74,7 @@ test('allocations: indexes by node and job, client updates, terminal is final, j
   rmSync(dir, { recursive: true });
 });
 
-test('snapshots are isolated from later writes', async () => {
+void test('snapshots are isolated from later writes', async () => {
   const dir = tmp();
   const { state, apply } = newFsm(dir);
   apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
@@ -87,7 +87,7 @@ test('snapshots are isolated from later writes', async () => {
   rmSync(dir, { recursive: true });
 });
 
-test('state and lastApplied survive a reopen', async () => {
+void test('state and lastApplied survive a reopen', async () => {
   const dir = tmp();
   const a = newFsm(dir);
   a.apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
@@ -101,7 +101,7 @@ test('state and lastApplied survive a reopen', async () => {
   rmSync(dir, { recursive: true });
 });
 
-test('blocking: waitForChange wakes on a change and times out without one', async () => {
+void test('blocking: waitForChange wakes on a change and times out without one', async () => {
   const dir = tmp();
   const { state, apply } = newFsm(dir);
   apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });

@@ -84,9 +84,9 @@ export class StateStore extends TableReader {
     const w = new StateWriter(this.tables, index);
     const result = this.tables.env.transactionSync(() => {
       const r = fn(w);
-      for (const t of w.touched) this.tables.meta.put(`index:${t}`, index);
-      this.tables.meta.put('latestIndex', Math.max(index, this.latestIndex()));
-      this.tables.meta.put('lastApplied', { index, term });
+      for (const t of w.touched) this.tables.meta.putSync(`index:${t}`, index);
+      this.tables.meta.putSync('latestIndex', Math.max(index, this.latestIndex()));
+      this.tables.meta.putSync('lastApplied', { index, term });
       return r;
     });
     if (w.touched.size > 0) {
@@ -98,7 +98,7 @@ export class StateStore extends TableReader {
 
   /** Record an applied entry that changed nothing (no-ops, config entries). */
   markApplied(index: number, term: number): void {
-    this.tables.env.transactionSync(() => this.tables.meta.put('lastApplied', { index, term }));
+    this.tables.env.transactionSync(() => this.tables.meta.putSync('lastApplied', { index, term }));
   }
 
   onChange(cb: (c: StateChange) => void): () => void {
@@ -143,15 +143,15 @@ export class StateWriter extends TableReader {
   }
 
   putJob(job: Job): void {
-    this.tw.jobs.put([job.Namespace, job.ID], job);
-    this.tw.jobVersions.put([job.Namespace, job.ID, job.Version], job);
+    this.tw.jobs.putSync([job.Namespace, job.ID], job);
+    this.tw.jobVersions.putSync([job.Namespace, job.ID, job.Version], job);
     this.touched.add('jobs');
     this.touched.add('job_versions');
   }
 
   /** Update only the current-job row (status changes) without writing a new version. */
   putJobStatus(job: Job): void {
-    this.tw.jobs.put([job.Namespace, job.ID], job);
+    this.tw.jobs.putSync([job.Namespace, job.ID], job);
     this.touched.add('jobs');
   }
 
@@ -160,10 +160,10 @@ export class StateWriter extends TableReader {
    * through them) until garbage collection removes those allocations.
    */
   deleteJob(namespace: string, id: string): void {
-    this.tw.jobs.remove([namespace, id]);
+    this.tw.jobs.removeSync([namespace, id]);
     const inUse = new Set(this.allocsByJobStored(namespace, id).map((a) => a.JobVersion));
     for (const { key } of this.tw.jobVersions.getRange({ start: [namespace, id, 0], end: [namespace, id, Number.MAX_SAFE_INTEGER] })) {
-      if (!inUse.has(key[2])) this.tw.jobVersions.remove(key);
+      if (!inUse.has(key[2])) this.tw.jobVersions.removeSync(key);
     }
     this.touched.add('jobs');
     this.touched.add('job_versions');
@@ -179,13 +179,13 @@ export class StateWriter extends TableReader {
   }
 
   putNode(node: Node): void {
-    this.tw.nodes.put(node.ID, node);
+    this.tw.nodes.putSync(node.ID, node);
     this.touched.add('nodes');
   }
 
   putEval(ev: Evaluation): void {
-    this.tw.evals.put(ev.ID, ev);
-    this.tw.evalsByJob.put([ev.Namespace, ev.JobID, ev.ID], 1);
+    this.tw.evals.putSync(ev.ID, ev);
+    this.tw.evalsByJob.putSync([ev.Namespace, ev.JobID, ev.ID], 1);
     this.touched.add('evals');
   }
 
@@ -193,14 +193,14 @@ export class StateWriter extends TableReader {
     const { Job: job, ...rest } = alloc;
     const stored: StoredAlloc = { ...rest, JobVersion: job.Version };
     if (this.tw.jobVersions.get([job.Namespace, job.ID, job.Version]) === undefined) {
-      this.tw.jobVersions.put([job.Namespace, job.ID, job.Version], job);
+      this.tw.jobVersions.putSync([job.Namespace, job.ID, job.Version], job);
       this.touched.add('job_versions');
     }
     const prev = this.tw.allocs.get(alloc.ID);
-    if (prev && prev.NodeID !== alloc.NodeID) this.tw.allocsByNode.remove([prev.NodeID, alloc.ID]);
-    this.tw.allocs.put(alloc.ID, stored);
-    this.tw.allocsByNode.put([alloc.NodeID, alloc.ID], 1);
-    this.tw.allocsByJob.put([alloc.Namespace, alloc.JobID, alloc.ID], 1);
+    if (prev && prev.NodeID !== alloc.NodeID) this.tw.allocsByNode.removeSync([prev.NodeID, alloc.ID]);
+    this.tw.allocs.putSync(alloc.ID, stored);
+    this.tw.allocsByNode.putSync([alloc.NodeID, alloc.ID], 1);
+    this.tw.allocsByJob.putSync([alloc.Namespace, alloc.JobID, alloc.ID], 1);
     this.touched.add('allocs');
     this.allocNodes.add(alloc.NodeID);
   }
