@@ -1,0 +1,4 @@
+server {
+  enabled = true
+  bootstrap_expect =
+}

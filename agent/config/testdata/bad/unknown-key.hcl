@@ -1,0 +1,7 @@
+server {
+  enabled = true
+  bootstrap_expected = 3
+}
+telemetri {
+  prometheus_metrics = true
+}

@@ -1,0 +1,1 @@
+region = "should-not-load"

@@ -1,0 +1,9 @@
+job "example" {
+  group "cache" {
+    count = -1
+
+    task "redis" {
+      driver = "exec"
+    }
+  }
+}

@@ -1,0 +1,15 @@
+job "example" {
+  group "cache" {
+    task "redis" {
+      config {
+        command = "/bin/true"
+      }
+    }
+
+    task "sidecar" {
+      config {
+        command = "/bin/true"
+      }
+    }
+  }
+}

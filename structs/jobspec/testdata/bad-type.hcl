@@ -1,0 +1,9 @@
+job "example" {
+  group "cache" {
+    count = "three"
+
+    task "redis" {
+      driver = "exec"
+    }
+  }
+}
