@@ -34,7 +34,10 @@ export interface TaskConfig {
   task: Task;
   env: Record<string, string>;
   resources: AllocatedTaskResources;
-  /** Host paths of the allocation's shared dir and the task's private dirs. */
+  /**
+   * Host paths: the allocation's root directory (its shared dir is `<allocDir>/alloc`) and this
+   * task's own directory (with local/, secrets/, tmp/).
+   */
   allocDir: string;
   taskDir: string;
   /** Files the driver appends the task's stdout and stderr to. */
