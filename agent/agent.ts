@@ -99,7 +99,12 @@ export class Agent {
         meta: c.client.meta,
         reserved: { cpu: c.client.reserved.cpu, memoryMB: c.client.reserved.memory, diskMB: c.client.reserved.disk },
         httpAddr: advertiseWithPort(c.advertise.http, this.httpAddr.port),
-        drivers: builtinDrivers({ rawExecEnabled: c.devMode || c.client.options['driver.raw_exec.enable'] === 'true' || c.client.options['driver.raw_exec.enable'] === '1' }),
+        drivers: ({ nodeId, dataDir }) =>
+          builtinDrivers({
+            rawExecEnabled: c.devMode || isTrue(c.client.options['driver.raw_exec.enable']),
+            docker: { ownerId: nodeId, allowPrivileged: isTrue(c.client.options['docker.privileged.enabled']), volumesEnabled: isTrue(c.client.options['docker.volumes.enabled']) },
+            wasi: { cacheDir: join(dataDir, 'wasi') },
+          }),
         logger: this.logger,
       });
       ctx.client = this.client;
@@ -150,6 +155,11 @@ export class Agent {
     await this.rpc?.close();
     await this.server?.stop();
   }
+}
+
+/** Nomad's client `options` take "true"/"1" for booleans. */
+function isTrue(v: string | undefined): boolean {
+  return v === 'true' || v === '1';
 }
 
 function advertiseWithPort(advertise: string, port: number): string {

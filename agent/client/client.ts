@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { isClientTerminal, type Allocation, type AllocClientUpdate } from '../../structs/alloc.js';
 import type { Node, DriverInfo } from '../../structs/node.js';
 import type { Driver } from '../../drivers/driver.js';
+import { closeDriver } from '../../drivers/registry.js';
 import { RpcClient } from '../rpc/rpc-client.js';
 import type { AllocsPush, NodeRegisterResponse } from '../server/endpoints.js';
 import { fingerprintHost } from './fingerprint/host-fingerprint.js';
@@ -28,7 +29,8 @@ export interface ClientOptions {
   reserved: { cpu: number; memoryMB: number; diskMB: number };
   /** host:port of this agent's HTTP API (for log streaming). */
   httpAddr: string;
-  drivers: Driver[];
+  /** Builds the drivers once the node's identity is known (drivers label their work with it). */
+  drivers: (node: { nodeId: string; dataDir: string }) => Driver[];
   logger: Logger;
   /** How often queued allocation updates are sent (Nomad batches every 200 ms). */
   updateBatchMs?: number;
@@ -55,7 +57,6 @@ export class Client {
   constructor(private readonly opts: ClientOptions) {
     this.logger = opts.logger.child({ component: 'client' });
     this.rpc = new RpcClient({ servers: opts.servers, logger: this.logger });
-    for (const d of opts.drivers) this.drivers.set(d.name, d);
   }
 
   nodeId(): string | null {
@@ -73,6 +74,7 @@ export class Client {
   async start(): Promise<void> {
     await mkdir(this.allocsRoot, { recursive: true });
     this.identity = await this.loadIdentity();
+    for (const d of this.opts.drivers({ nodeId: this.identity.ID, dataDir: this.opts.dataDir })) this.drivers.set(d.name, d);
     this.node = await this.buildNode(this.identity);
     this.rpc.onPush('allocs', (d) => this.onAllocs(d as AllocsPush));
     this.rpc.onConnect(() => void this.registerAndWatch());
@@ -230,6 +232,7 @@ export class Client {
     if (this.flushTimer) clearInterval(this.flushTimer);
     await this.flushUpdates().catch(() => undefined);
     await this.rpc.close();
+    await Promise.all([...this.drivers.values()].map((d) => closeDriver(d).catch(() => undefined)));
   }
 
   /** Stop every allocation's tasks (used by tests and -dev shutdown, where nothing should outlive the agent). */

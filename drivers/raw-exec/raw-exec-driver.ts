@@ -1,0 +1,62 @@
+/**
+ * raw_exec: runs the command as the agent's user with no isolation, in its own session and
+ * process group (so stop reaches everything it forks), under a supervisor that records the
+ * exit status (drivers/process/supervisor.ts). Like Nomad, it is disabled unless the client
+ * enables it, because a task runs with the agent's full privileges.
+ */
+import type { DriverCapabilities, DriverFingerprint, TaskConfig } from '../driver.js';
+import { YurtError } from '../../structs/errors.js';
+import { validateCommandConfig } from '../process/command-config.js';
+import type { TaskIsolation } from '../process/isolation.js';
+import { SupervisedDriver, type LaunchPlan, type SupervisedDriverOptions } from '../process/supervised-driver.js';
+
+export interface RawExecDriverOptions extends SupervisedDriverOptions {
+  /** Nomad's `plugin "raw_exec" { config { enabled = true } }`; the dev-mode client turns it on. */
+  enabled?: boolean;
+}
+
+export class RawExecDriver extends SupervisedDriver {
+  readonly name = 'raw_exec';
+  private readonly enabled: boolean;
+
+  constructor(opts: RawExecDriverOptions = {}) {
+    super(opts);
+    this.enabled = opts.enabled ?? false;
+  }
+
+  async fingerprint(): Promise<DriverFingerprint> {
+    if (!this.enabled) {
+      return {
+        detected: false,
+        healthy: false,
+        healthDescription: 'disabled: raw_exec runs tasks without isolation and must be enabled in the client config',
+        attributes: {},
+      };
+    }
+    if (process.platform === 'win32') {
+      return { detected: false, healthy: false, healthDescription: 'raw_exec needs a POSIX host', attributes: {} };
+    }
+    const setsid = await this.program('setsid');
+    if (setsid === null) {
+      return { detected: true, healthy: false, healthDescription: 'the "setsid" program (util-linux) is not installed', attributes: {} };
+    }
+    return { detected: true, healthy: true, healthDescription: 'Healthy', attributes: { 'driver.raw_exec': '1' } };
+  }
+
+  capabilities(): DriverCapabilities {
+    return { sendSignals: true, exec: false, fsIsolation: 'none' };
+  }
+
+  validateConfig(config: Record<string, unknown>): string[] {
+    return validateCommandConfig(config);
+  }
+
+  protected async plan(_cfg: TaskConfig, program: string, args: string[]): Promise<LaunchPlan> {
+    if (!this.enabled) throw new YurtError('unavailable', 'raw_exec is disabled on this client');
+    return { argv: [program, ...args], isolation: null };
+  }
+
+  protected restoreIsolation(): TaskIsolation | null {
+    return null;
+  }
+}
