@@ -1,0 +1,146 @@
+/**
+ * The durable side of one Raft server: log and stable store in one LMDB environment
+ * (`<dir>/raft.mdb`). It is the core's `LogStorage` (synchronous reads) and takes each
+ * Ready's writes as ONE transaction that is durable when `persist` resolves.
+ *
+ * Durability: lmdb's default `overlappingSync` resolves a commit when it is visible, not
+ * when it is on disk (PLATFORM.md); `persist` therefore also awaits `env.flushed`, the
+ * promise for the fsync of everything committed so far. Votes and acks are sent only after.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RootDatabase } from 'lmdb';
+import { open } from 'lmdb';
+import type { LogStorage } from '../core/log-storage.js';
+import type { Entry, HardState } from '../core/messages.js';
+import { YurtError } from '../../structs/errors.js';
+import { LogStore } from './log-store.js';
+import { StableStore } from './stable-store.js';
+
+export class RaftStorage implements LogStorage {
+  private hs: HardState;
+  /** Writes run one after another: each sees the log the previous one left. */
+  private writes: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly env: RootDatabase,
+    private readonly log: LogStore,
+    private readonly stable: StableStore,
+  ) {
+    this.hs = stable.hardState();
+  }
+
+  /** Opens (creating if needed) the store in `dir` and verifies every checksum in it.
+   *  Rejects with YurtError 'corrupted', naming the entry, when the data is damaged. */
+  static async open(dir: string): Promise<RaftStorage> {
+    const path = join(dir, 'raft.mdb');
+    let env: RootDatabase;
+    try {
+      mkdirSync(dir, { recursive: true });
+      env = open({ path, maxDbs: 4 });
+    } catch (e) {
+      throw new YurtError('unavailable', `cannot open the raft store at ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      const log = env.openDB<Buffer, number>({ name: 'log', encoding: 'binary' });
+      const configs = env.openDB<Buffer, number>({ name: 'configs', encoding: 'binary' });
+      const meta = env.openDB<Buffer, string>({ name: 'meta', encoding: 'binary' });
+      const stable = new StableStore(meta, path);
+      const logStore = new LogStore(log, configs, path);
+      logStore.load(stable.compactionPoint());
+      const storage = new RaftStorage(path, env, logStore, stable);
+      if (storage.hs.commit > logStore.lastIndex()) {
+        throw new YurtError(
+          'corrupted',
+          `raft state ${path} is corrupted: commit index ${storage.hs.commit} is beyond the last log entry ${logStore.lastIndex()}`,
+          { details: { path, commit: storage.hs.commit, lastIndex: logStore.lastIndex() } },
+        );
+      }
+      return storage;
+    } catch (e) {
+      await env.close();
+      throw e;
+    }
+  }
+
+  // ---- LogStorage (what the core reads) -----------------------------------------------
+
+  initialState(): HardState {
+    return { ...this.hs };
+  }
+
+  firstIndex(): number {
+    return this.log.firstIndex();
+  }
+
+  lastIndex(): number {
+    return this.log.lastIndex();
+  }
+
+  term(index: number): number | undefined {
+    return this.log.term(index);
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    return this.log.entries(lo, hi, maxBytes);
+  }
+
+  lastConfig(index: number): Entry | undefined {
+    return this.log.lastConfig(index);
+  }
+
+  // ---- writes -------------------------------------------------------------------------
+
+  /** True for a server that has never stored anything: the moment to bootstrap. */
+  isEmpty(): boolean {
+    return this.log.lastIndex() === 0 && this.log.firstIndex() === 1 && this.hs.term === 0;
+  }
+
+  /** Stores a Ready's hard state and entries in one transaction; resolves once durable. */
+  persist(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+    if (hardState === undefined && entries.length === 0) return this.writes;
+    return this.serialized(async () => {
+      await this.env.transaction(() => {
+        if (entries.length > 0) this.log.write(entries);
+        if (hardState !== undefined) this.stable.setHardState(hardState);
+      });
+      await this.env.flushed;
+      this.log.written(entries);
+      if (hardState !== undefined) this.hs = { ...hardState };
+    });
+  }
+
+  /**
+   * Discards entries up to and including `index` (which the state machine must have
+   * applied and captured in a snapshot). Reads stop seeing them at once; the deletion is
+   * durable when the promise resolves.
+   */
+  compact(index: number): Promise<void> {
+    return this.serialized(async () => {
+      const plan = this.log.compact(index);
+      if (plan === null) return;
+      await this.env.transaction(() => {
+        plan.inTxn();
+        this.stable.setCompactionPoint(plan.point);
+      });
+      await this.env.flushed;
+    });
+  }
+
+  /** Waits for writes in progress, then closes the environment. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writes.catch(() => undefined);
+    await this.env.close();
+  }
+
+  private serialized(fn: () => Promise<void>): Promise<void> {
+    if (this.closed) return Promise.reject(new YurtError('unavailable', `the raft store at ${this.path} is closed`));
+    const next = this.writes.then(fn);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+}
