@@ -1,0 +1,36 @@
+/**
+ * `npm run bench -- <name>`: runs one benchmark (or all) and prints its figures; the LAST line
+ * of output is one JSON object with every figure, for machines to read.
+ */
+import { runDriversBench } from './drivers-bench.js';
+
+const benches: Record<string, () => Promise<Record<string, number>>> = {
+  drivers: runDriversBench,
+};
+
+async function main(): Promise<number> {
+  const names = process.argv.slice(2);
+  const chosen = names.length === 0 ? Object.keys(benches) : names;
+  const unknown = chosen.filter((n) => !(n in benches));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; available: ${Object.keys(benches).join(', ')}\n`);
+    return 2;
+  }
+  const all: Record<string, number> = {};
+  for (const n of chosen) {
+    process.stderr.write(`==> ${n}\n`);
+    const r = await benches[n]!();
+    for (const [k, v] of Object.entries(r)) process.stderr.write(`    ${k} = ${v}\n`);
+    Object.assign(all, chosen.length > 1 ? Object.fromEntries(Object.entries(r).map(([k, v]) => [`${n}.${k}`, v])) : r);
+  }
+  process.stdout.write(`${JSON.stringify(all)}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
