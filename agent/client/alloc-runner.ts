@@ -6,8 +6,9 @@
  */
 import type { Logger } from 'pino';
 import type { AllocClientStatus, Allocation, AllocClientUpdate, TaskState } from '../../structs/alloc.js';
-import type { Driver } from '../../drivers/driver.js';
+import type { Driver, TaskHandle } from '../../drivers/driver.js';
 import { AllocDir } from './alloc-dir.js';
+import type { LocalAllocState } from './client-state.js';
 import { TaskRunner, taskEvent } from './task-runner.js';
 import { TaskEventType } from '../../structs/alloc.js';
 
@@ -17,6 +18,8 @@ export interface AllocRunnerDeps {
   logger: Logger;
   node: { region: string; datacenter: string; nodeId: string; nodeName: string };
   onUpdate: (u: AllocClientUpdate) => void;
+  /** Saves the runner's state durably (task handles must be on disk before a task counts as started). */
+  persist: (s: LocalAllocState) => Promise<void>;
 }
 
 export class AllocRunner {
@@ -27,10 +30,18 @@ export class AllocRunner {
   private description = '';
   private stopping = false;
   private done: Promise<void> = Promise.resolve();
+  private handles: Record<string, TaskHandle> = {};
+  private persistChain: Promise<void> = Promise.resolve();
 
-  constructor(alloc: Allocation, private readonly deps: AllocRunnerDeps) {
+  /** @param restore state saved before an agent restart, to reattach to running tasks. */
+  constructor(
+    alloc: Allocation,
+    private readonly deps: AllocRunnerDeps,
+    private readonly restore?: LocalAllocState,
+  ) {
     this.alloc = alloc;
     this.dir = new AllocDir(deps.allocsRoot, alloc.ID);
+    if (restore) this.handles = { ...restore.handles };
   }
 
   get id(): string {
@@ -93,6 +104,14 @@ export class AllocRunner {
           },
           logger: this.deps.logger.child({ alloc_id: this.alloc.ID, task: task.Name }),
           onChange: () => this.onTaskChange(),
+          onHandle: (h) => {
+            if (h) this.handles[task.Name] = h;
+            else delete this.handles[task.Name];
+            return this.persist();
+          },
+          ...(this.restore?.taskStates[task.Name]
+            ? { restore: { state: this.restore.taskStates[task.Name]!, handle: this.restore.handles[task.Name] ?? null } }
+            : {}),
         }),
     );
     await Promise.all(this.runners.map((r) => r.run()));
@@ -128,6 +147,16 @@ export class AllocRunner {
     this.status = next.status;
     this.description = next.description;
     this.report();
+    void this.persist();
+  }
+
+  /** Writes are chained so they land in order; a failed write is logged, not fatal. */
+  private persist(): Promise<void> {
+    const snapshot: LocalAllocState = { alloc: this.alloc, taskStates: this.taskStates(), handles: { ...this.handles } };
+    this.persistChain = this.persistChain
+      .then(() => this.deps.persist(snapshot))
+      .catch((err: unknown) => this.deps.logger.error({ err, alloc_id: this.alloc.ID }, 'could not save allocation state'));
+    return this.persistChain;
   }
 
   private deriveStatus(): { status: AllocClientStatus; description: string } {

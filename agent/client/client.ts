@@ -15,6 +15,7 @@ import { RpcClient } from '../rpc/rpc-client.js';
 import type { AllocsPush, NodeRegisterResponse } from '../server/endpoints.js';
 import { fingerprintHost } from './fingerprint/host-fingerprint.js';
 import { AllocRunner } from './alloc-runner.js';
+import { ClientStateDB, type LocalAllocState } from './client-state.js';
 import type { AllocDir } from './alloc-dir.js';
 
 export interface ClientOptions {
@@ -53,6 +54,7 @@ export class Client {
   private flushTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private registered = false;
+  private stateDb: ClientStateDB | null = null;
 
   constructor(private readonly opts: ClientOptions) {
     this.logger = opts.logger.child({ component: 'client' });
@@ -75,6 +77,8 @@ export class Client {
     await mkdir(this.allocsRoot, { recursive: true });
     this.identity = await this.loadIdentity();
     for (const d of this.opts.drivers({ nodeId: this.identity.ID, dataDir: this.opts.dataDir })) this.drivers.set(d.name, d);
+    this.stateDb = ClientStateDB.open(join(this.opts.dataDir, 'state'));
+    this.restoreAllocs(this.stateDb.all());
     this.node = await this.buildNode(this.identity);
     this.rpc.onPush('allocs', (d) => this.onAllocs(d as AllocsPush));
     this.rpc.onConnect(() => void this.registerAndWatch());
@@ -181,6 +185,34 @@ export class Client {
     }
   }
 
+  /** Reattach to the allocations this client ran before a restart, before any server is reached. */
+  private restoreAllocs(saved: LocalAllocState[]): void {
+    for (const s of saved) {
+      const tasks = Object.values(s.taskStates);
+      const finished = tasks.length > 0 && tasks.every((t) => t.State === 'dead');
+      if (finished || s.alloc.DesiredStatus !== 'run' || isClientTerminal(s.alloc.ClientStatus)) continue;
+      this.logger.info({ alloc_id: s.alloc.ID }, 'restoring allocation');
+      this.startRunner(s.alloc, s);
+    }
+  }
+
+  private startRunner(alloc: Allocation, restore?: LocalAllocState): void {
+    const r = new AllocRunner(
+      alloc,
+      {
+        allocsRoot: this.allocsRoot,
+        drivers: this.drivers,
+        logger: this.logger,
+        node: { region: this.opts.region, datacenter: this.opts.datacenter, nodeId: this.identity?.ID ?? '', nodeName: this.opts.name },
+        onUpdate: (u) => this.queueUpdate(u),
+        persist: (s) => this.stateDb?.put(s) ?? Promise.resolve(),
+      },
+      restore,
+    );
+    this.runners.set(alloc.ID, r);
+    r.run();
+  }
+
   private onAllocs(push: AllocsPush): void {
     for (const alloc of push.Allocs) this.handleAlloc(alloc);
   }
@@ -198,15 +230,7 @@ export class Client {
       this.queueUpdate({ ID: alloc.ID, ClientStatus: 'complete', ClientDescription: 'alloc stopped before it started', TaskStates: alloc.TaskStates, ModifyTime: Date.now() * 1e6 });
       return;
     }
-    const r = new AllocRunner(alloc, {
-      allocsRoot: this.allocsRoot,
-      drivers: this.drivers,
-      logger: this.logger,
-      node: { region: this.opts.region, datacenter: this.opts.datacenter, nodeId: this.identity?.ID ?? '', nodeName: this.opts.name },
-      onUpdate: (u) => this.queueUpdate(u),
-    });
-    this.runners.set(alloc.ID, r);
-    r.run();
+    this.startRunner(alloc);
   }
 
   private queueUpdate(u: AllocClientUpdate): void {
@@ -233,6 +257,7 @@ export class Client {
     await this.flushUpdates().catch(() => undefined);
     await this.rpc.close();
     await Promise.all([...this.drivers.values()].map((d) => closeDriver(d).catch(() => undefined)));
+    await this.stateDb?.close();
   }
 
   /** Stop every allocation's tasks (used by tests and -dev shutdown, where nothing should outlive the agent). */

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { TaskEventType, type Allocation, type TaskEvent, type TaskState } from '../../structs/alloc.js';
 import type { Task } from '../../structs/job.js';
-import type { Driver, ExitResult } from '../../drivers/driver.js';
+import type { Driver, ExitResult, TaskHandle } from '../../drivers/driver.js';
 import type { AllocDir } from './alloc-dir.js';
 import { RestartTracker } from './restart-policy.js';
 
@@ -38,6 +38,10 @@ export interface TaskRunnerDeps {
   env: Record<string, string>;
   logger: Logger;
   onChange: () => void;
+  /** Called with the driver handle when the task starts, and with null when it has exited. */
+  onHandle: (handle: TaskHandle | null) => Promise<void>;
+  /** State saved before an agent restart: reattach to the task instead of starting it again. */
+  restore?: { state: TaskState; handle: TaskHandle | null };
 }
 
 export class TaskRunner {
@@ -49,7 +53,8 @@ export class TaskRunner {
 
   constructor(private readonly d: TaskRunnerDeps) {
     this.taskId = `${d.alloc.ID}/${d.task.Name}`;
-    this.emit(taskEvent(TaskEventType.Received, { DisplayMessage: 'Task received by client' }));
+    if (d.restore) Object.assign(this.state, structuredClone(d.restore.state));
+    else this.emit(taskEvent(TaskEventType.Received, { DisplayMessage: 'Task received by client' }));
   }
 
   get name(): string {
@@ -74,35 +79,26 @@ export class TaskRunner {
     }
     const policy = task.RestartPolicy ?? this.d.alloc.Job.TaskGroups.find((g) => g.Name === this.d.alloc.TaskGroup)?.RestartPolicy;
     const tracker = new RestartTracker(policy ?? { Attempts: 0, Interval: 0, Delay: 0, Mode: 'fail' }, this.d.alloc.Job.Type);
-    this.emit(taskEvent(TaskEventType.TaskSetup, { DisplayMessage: 'Building Task Directory', Message: 'Building Task Directory' }));
+    if (this.d.restore?.state.State === 'dead') return;
+    let recovered = false;
+    if (this.d.restore?.handle) {
+      recovered = await driver.recover(this.d.restore.handle).catch((err: unknown) => {
+        this.d.logger.warn({ err, task: task.Name }, 'could not reattach to task after restart');
+        return false;
+      });
+      this.d.logger.info({ task: task.Name, recovered }, recovered ? 'reattached to task after restart' : 'task did not survive the restart');
+    }
+    if (!this.d.restore) this.emit(taskEvent(TaskEventType.TaskSetup, { DisplayMessage: 'Building Task Directory', Message: 'Building Task Directory' }));
     while (!this.killRequested) {
       let exit: ExitResult;
       try {
-        await driver.start({
-          id: this.taskId,
-          allocId: this.d.alloc.ID,
-          jobId: this.d.alloc.JobID,
-          taskGroup: this.d.alloc.TaskGroup,
-          task,
-          env: this.d.env,
-          resources: this.d.alloc.AllocatedResources.Tasks[task.Name] ?? {
-            Cpu: { CpuShares: task.Resources.CPU, ReservedCores: [] },
-            Memory: { MemoryMB: task.Resources.MemoryMB, MemoryMaxMB: task.Resources.MemoryMaxMB },
-            Networks: [],
-            Devices: [],
-          },
-          allocDir: this.d.allocDir.root,
-          taskDir: this.d.allocDir.taskDir(task.Name),
-          stdoutPath: this.d.allocDir.logPath(task.Name, 'stdout'),
-          stderrPath: this.d.allocDir.logPath(task.Name, 'stderr'),
-        });
-        this.runningNow = true;
-        this.state.State = 'running';
-        this.state.StartedAt ??= new Date().toISOString();
-        this.emit(taskEvent(TaskEventType.Started, { DisplayMessage: 'Task started by client' }));
-        exit = await driver.wait(this.taskId);
-        this.runningNow = false;
-        await driver.destroy(this.taskId).catch(() => undefined);
+        if (recovered) {
+          recovered = false;
+          this.runningNow = true;
+          exit = await this.waitExit(driver);
+        } else {
+          exit = await this.startAndWait(driver, task);
+        }
       } catch (err) {
         this.runningNow = false;
         const msg = err instanceof Error ? err.message : String(err);
@@ -141,6 +137,41 @@ export class TaskRunner {
       }
     }
     this.finish(false, taskEvent(TaskEventType.Killed, { DisplayMessage: 'Task successfully killed' }));
+  }
+
+  private async startAndWait(driver: Driver, task: Task): Promise<ExitResult> {
+    const handle = await driver.start({
+      id: this.taskId,
+      allocId: this.d.alloc.ID,
+      jobId: this.d.alloc.JobID,
+      taskGroup: this.d.alloc.TaskGroup,
+      task,
+      env: this.d.env,
+      resources: this.d.alloc.AllocatedResources.Tasks[task.Name] ?? {
+        Cpu: { CpuShares: task.Resources.CPU, ReservedCores: [] },
+        Memory: { MemoryMB: task.Resources.MemoryMB, MemoryMaxMB: task.Resources.MemoryMaxMB },
+        Networks: [],
+        Devices: [],
+      },
+      allocDir: this.d.allocDir.root,
+      taskDir: this.d.allocDir.taskDir(task.Name),
+      stdoutPath: this.d.allocDir.logPath(task.Name, 'stdout'),
+      stderrPath: this.d.allocDir.logPath(task.Name, 'stderr'),
+    });
+    this.runningNow = true;
+    this.state.State = 'running';
+    this.state.StartedAt ??= new Date().toISOString();
+    await this.d.onHandle(handle);
+    this.emit(taskEvent(TaskEventType.Started, { DisplayMessage: 'Task started by client' }));
+    return this.waitExit(driver);
+  }
+
+  private async waitExit(driver: Driver): Promise<ExitResult> {
+    const exit = await driver.wait(this.taskId);
+    this.runningNow = false;
+    await driver.destroy(this.taskId).catch(() => undefined);
+    await this.d.onHandle(null);
+    return exit;
   }
 
   /** Stop the task (signal, kill_timeout, then SIGKILL) and keep it from restarting. */

@@ -1,0 +1,52 @@
+/**
+ * The client's own state, in LMDB under its data dir: for every allocation it runs, the
+ * allocation as last received, each task's state and each running task's driver handle. After
+ * an agent restart (or crash) the client reattaches to its tasks from here, before it even
+ * reaches a server, so running work is neither lost nor started twice.
+ */
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { mkdirSync } from 'node:fs';
+import type { Allocation, TaskState } from '../../structs/alloc.js';
+import type { TaskHandle } from '../../drivers/driver.js';
+
+export interface LocalAllocState {
+  alloc: Allocation;
+  taskStates: Record<string, TaskState>;
+  /** Handles of tasks started and not yet known to have exited. */
+  handles: Record<string, TaskHandle>;
+}
+
+export class ClientStateDB {
+  private constructor(
+    private readonly env: RootDatabase,
+    private readonly allocs: Database<LocalAllocState, string>,
+  ) {}
+
+  static open(dir: string): ClientStateDB {
+    mkdirSync(dir, { recursive: true });
+    const env = open({ path: dir, maxDbs: 4 });
+    return new ClientStateDB(env, env.openDB({ name: 'allocs' }));
+  }
+
+  all(): LocalAllocState[] {
+    return [...this.allocs.getRange()].map((e) => e.value);
+  }
+
+  get(allocId: string): LocalAllocState | undefined {
+    return this.allocs.get(allocId);
+  }
+
+  /** Durable once resolved: a handle must be on disk before the task counts as started. */
+  async put(s: LocalAllocState): Promise<void> {
+    await this.allocs.put(s.alloc.ID, s);
+    await this.env.flushed;
+  }
+
+  async remove(allocId: string): Promise<void> {
+    await this.allocs.remove(allocId);
+  }
+
+  async close(): Promise<void> {
+    await this.env.close();
+  }
+}
