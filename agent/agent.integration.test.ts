@@ -89,6 +89,11 @@ void test('dev agent runs an HCL batch job through every layer and keeps it acro
     const status = await api<Job>(agent.http, '/v1/job/hello');
     assert.equal(status.Status, 'dead', 'a finished batch job is dead');
 
+    // Prometheus sees the same: the leader and the job's finished allocation.
+    const prom = await (await fetch(`${agent.http}/v1/metrics?format=prometheus`)).text();
+    assert.match(prom, /^yurt_raft_state_leader\{[^}]*\} 1$/m);
+    assert.match(prom, /^yurt_nomad_job_summary_complete\{[^}]*job="hello",task_group="say"[^}]*\} 1$/m);
+
     // Restart on the same data dir: the job, its allocation and its logs are still there,
     // and the finished task is not run again.
     assert.equal(await agent.stop('SIGINT'), 0);

@@ -18,6 +18,9 @@ import { RpcServer } from './rpc/rpc-server.js';
 import { ServerEndpoints } from './server/endpoints.js';
 import { Server } from './server/server.js';
 import { YURT_VERSION } from './version.js';
+import { metricsRoutes } from './telemetry/metrics-route.js';
+import { serverMetricsView } from './telemetry/server-view.js';
+import { Telemetry } from './telemetry/telemetry.js';
 
 /**
  * A server alone in its cluster has no peers to send Raft messages to. Multi-server clusters
@@ -35,6 +38,7 @@ export class Agent {
   private endpoints: ServerEndpoints | null = null;
   private rpc: RpcServer | null = null;
   private http: HttpApi | null = null;
+  private telemetry: Telemetry | null = null;
   httpAddr: AddressInfo | null = null;
   rpcAddr: AddressInfo | null = null;
 
@@ -83,7 +87,13 @@ export class Agent {
       members: () => this.members(),
       config: () => ({ ...this.config, Version: { Version: YURT_VERSION } }),
     };
-    this.http = new HttpApi(ctx, this.logger.child({ component: 'http' }));
+    this.telemetry = new Telemetry({
+      disableHostname: c.telemetry.disableHostname,
+      hostname: c.name,
+      publishNodeMetrics: c.telemetry.publishNodeMetrics,
+    });
+    if (this.server) this.telemetry.server = serverMetricsView(this.server);
+    this.http = new HttpApi(ctx, this.logger.child({ component: 'http' }), metricsRoutes(this.telemetry, c.telemetry.prometheusMetrics));
     this.httpAddr = await this.http.listen(c.addresses.http, c.ports.http);
 
     if (c.client.enabled) {
@@ -151,6 +161,7 @@ export class Agent {
       await this.client.stop();
     }
     await this.http?.close();
+    this.telemetry?.close();
     await this.endpoints?.close();
     await this.rpc?.close();
     await this.server?.stop();

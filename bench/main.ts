@@ -3,9 +3,11 @@
  * of output is one JSON object with every figure, for machines to read.
  */
 import { runDriversBench } from './drivers-bench.js';
+import { runHeartbeatsBench } from './heartbeats/index.js';
 
 const benches: Record<string, () => Promise<Record<string, number>>> = {
   drivers: runDriversBench,
+  heartbeats: runHeartbeatsBench,
 };
 
 async function main(): Promise<number> {

@@ -37,6 +37,12 @@ export interface BlockingSupport {
   waitForChange(tables: readonly TableName[], minIndex: number, timeoutMs: number, signal?: AbortSignal): Promise<number>;
   tableIndex(t: TableName): number;
   knownLeader(): boolean;
+  /**
+   * Make a read consistent: resolve once this server's state has caught up with what the
+   * cluster had committed when the read arrived (immediate on the leader). Reads with
+   * `?stale` skip it and are answered from local state by any server, leader or not.
+   */
+  readBarrier(): Promise<void>;
 }
 
 interface CompiledRoute extends Route {
@@ -65,14 +71,25 @@ export class Router {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const matching = this.routes.map((r) => ({ r, m: r.re.exec(url.pathname) })).filter((x) => x.m !== null);
       if (matching.length === 0) throw new YurtError('not_found', `Invalid URL path: ${url.pathname}`);
-      const hit = matching.find((x) => x.r.method === req.method || (req.method === 'PUT' && x.r.method === 'POST'));
+      // Nomad treats PUT and POST alike on write endpoints; an exact method match wins.
+      const hit =
+        matching.find((x) => x.r.method === req.method) ??
+        matching.find((x) => (req.method === 'PUT' && x.r.method === 'POST') || (req.method === 'POST' && x.r.method === 'PUT'));
       if (!hit) {
         res.setHeader('Allow', [...new Set(matching.map((x) => x.r.method))].join(', '));
         throw new YurtError('method_not_allowed', `Invalid method: ${req.method ?? ''}`);
       }
       const params: Record<string, string> = {};
-      hit.r.names.forEach((n, i) => (params[n] = decodeURIComponent(hit.m![i + 1]!)));
+      hit.r.names.forEach((n, i) => {
+        const raw = hit.m![i + 1]!;
+        try {
+          params[n] = decodeURIComponent(raw);
+        } catch {
+          throw new YurtError('invalid_argument', `Invalid URL path: malformed escape in ${JSON.stringify(raw)}`);
+        }
+      });
       const ctx: RequestContext = { req, res, params, query: url.searchParams, body: () => readJsonBody(req) };
+      if (hit.r.method === 'GET' && hit.r.tables && this.blocking && !ctx.query.has('stale')) await this.blocking.readBarrier();
       await this.maybeBlock(hit.r, ctx);
       const out = await hit.r.handler(ctx);
       if ('raw' in out) return;

@@ -5,20 +5,42 @@ import { createServer, type Server as NodeHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ApiContext } from './api-context.js';
-import { Router } from './http-router.js';
+import { YurtError } from '../../structs/errors.js';
+import { Router, type Route } from './http-router.js';
 import { agentRoutes } from './routes-agent.js';
 import { allocRoutes } from './routes-allocs.js';
 import { clientFsRoutes } from './routes-client-fs.js';
 import { jobRoutes } from './routes-jobs.js';
 import { nodeRoutes } from './routes-nodes.js';
+import { operatorRoutes } from './routes-operator.js';
+
+const READ_BARRIER_TIMEOUT_MS = 5_000;
+
+/**
+ * A follower answers a default (non-stale) read only after applying everything the leader
+ * had committed when the read arrived; without a leader only `?stale` reads are answered.
+ */
+async function readBarrier(ctx: ApiContext): Promise<void> {
+  const server = ctx.server;
+  if (!server || server.isLeader()) return;
+  if (server.raft.leader() === null) throw new YurtError('no_leader', 'No cluster leader (add ?stale to read this server\'s possibly stale state)');
+  const target = server.raft.commitIndex();
+  const deadline = Date.now() + READ_BARRIER_TIMEOUT_MS;
+  while (server.raft.appliedIndex() < target) {
+    if (Date.now() > deadline) throw new YurtError('timeout', `this server has not caught up with the leader (applied ${server.raft.appliedIndex()} of ${target}); retry, or add ?stale`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 export class HttpApi {
   private server: NodeHttpServer | null = null;
   private readonly router: Router;
 
+  /** @param extraRoutes routes owned elsewhere in the agent (metrics). */
   constructor(
     ctx: ApiContext,
     private readonly logger: Logger,
+    extraRoutes: Route[] = [],
   ) {
     const state = ctx.server?.state;
     this.router = new Router(
@@ -27,10 +49,11 @@ export class HttpApi {
             waitForChange: (t, i, ms, s) => state.waitForChange(t, i, ms, s),
             tableIndex: (t) => state.tableIndex(t),
             knownLeader: () => ctx.server?.raft.leader() != null,
+            readBarrier: () => readBarrier(ctx),
           }
         : null,
     );
-    this.router.add(...jobRoutes(ctx), ...allocRoutes(ctx), ...nodeRoutes(ctx), ...agentRoutes(ctx), ...clientFsRoutes(ctx));
+    this.router.add(...jobRoutes(ctx), ...allocRoutes(ctx), ...nodeRoutes(ctx), ...agentRoutes(ctx), ...clientFsRoutes(ctx), ...operatorRoutes(ctx), ...extraRoutes);
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {

@@ -5,7 +5,9 @@ import { allocStub } from '../../structs/alloc.js';
 import { YurtError } from '../../structs/errors.js';
 import type { Job, JobListStub } from '../../structs/job.js';
 import { parseJobJSON, parseJobHCL } from '../../structs/jobspec/index.js';
+import { planJob } from '../server/job-plan.js';
 import { computeJobSummary } from '../server/job-status.js';
+import { nowNs } from '../server/server.js';
 import type { ApiContext } from './api-context.js';
 import type { RequestContext, Route } from './http-router.js';
 import { needServer, namespaceOf } from './route-helpers.js';
@@ -83,6 +85,20 @@ export function jobRoutes(ctx: ApiContext): Route[] {
         if (job.ID !== rc.params['id']) throw new YurtError('invalid_argument', 'Job ID does not match name');
         if (!ctx.endpoints) throw new YurtError('unavailable', 'this agent is not a server');
         const r = await ctx.endpoints.jobRegister(job);
+        return { json: r, index: r.Index };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/job/:id/plan',
+      handler: async (rc) => {
+        const body = await rc.body();
+        const job = parseJobJSON(body);
+        const ns = rc.query.get('namespace');
+        if (ns !== null && ns !== '' && job.Namespace === 'default') job.Namespace = ns;
+        if (job.ID !== rc.params['id']) throw new YurtError('invalid_argument', 'Job ID does not match');
+        const diff = typeof body === 'object' && body !== null && (body as { Diff?: unknown }).Diff === true;
+        const r = await planJob(needServer(ctx).state, job, diff, nowNs);
         return { json: r, index: r.Index };
       },
     },

@@ -7,12 +7,13 @@
 import type { Logger } from 'pino';
 import type { Allocation, AllocClientUpdate } from '../../structs/alloc.js';
 import type { Job, JobRegisterResponse } from '../../structs/job.js';
-import type { Node, NodeStatus } from '../../structs/node.js';
+import type { DrainStrategy, Node, NodeStatus, SchedulingEligibility } from '../../structs/node.js';
 import { NotLeaderError, YurtError } from '../../structs/errors.js';
 import { assertValidJob } from '../../structs/job-validate.js';
 import { RpcClient } from '../rpc/rpc-client.js';
 import type { RpcConnection, RpcServer } from '../rpc/rpc-server.js';
 import type { JobRegisterResult } from './fsm.js';
+import type { SchedulerConfiguration } from './scheduler-config.js';
 import { nowNs, type Server } from './server.js';
 
 export interface NodeRegisterResponse {
@@ -32,6 +33,20 @@ export interface JobDeregisterResponse {
   EvalCreateIndex: number;
   JobModifyIndex: number;
   Index: number;
+}
+
+/** Nomad's NodeEligibilityUpdateResponse / NodeDrainUpdateResponse. */
+export interface NodeUpdateResponse {
+  EvalIDs: string[];
+  EvalCreateIndex: number;
+  NodeModifyIndex: number;
+  Index: number;
+}
+
+/** Nomad's DrainSpec: Deadline in ns (< 0 forces at once, 0 means no deadline). */
+export interface DrainSpec {
+  Deadline: number;
+  IgnoreSystemJobs: boolean;
 }
 
 export class ServerEndpoints {
@@ -63,6 +78,19 @@ export class ServerEndpoints {
     rpc.handle('Node.UpdateAlloc', (a) => {
       const x = a as { NodeID: string; SecretID: string; Allocs: AllocClientUpdate[] };
       return this.allocClientUpdate(x.NodeID, x.SecretID, x.Allocs);
+    });
+    rpc.handle('Node.UpdateEligibility', (a) => {
+      const x = a as { NodeID: string; Eligibility: SchedulingEligibility };
+      return this.nodeUpdateEligibility(x.NodeID, x.Eligibility);
+    });
+    rpc.handle('Node.UpdateDrain', (a) => {
+      const x = a as { NodeID: string; DrainSpec: DrainSpec | null; MarkEligible: boolean };
+      return this.nodeUpdateDrain(x.NodeID, x.DrainSpec, x.MarkEligible);
+    });
+    rpc.handle('System.GarbageCollect', () => this.systemGc());
+    rpc.handle('Operator.SchedulerSetConfiguration', (a) => {
+      const x = a as { Config: Omit<SchedulerConfiguration, 'CreateIndex' | 'ModifyIndex'>; CAS: number | null };
+      return this.schedulerSetConfig(x.Config, x.CAS);
     });
     rpc.handle('Node.WatchAllocs', (a, conn) => {
       const x = a as { NodeID: string; SecretID: string };
@@ -116,6 +144,65 @@ export class ServerEndpoints {
     const ttl = this.server.heartbeats.nextTtlMs();
     this.server.heartbeats.reset(nodeId, ttl);
     return { HeartbeatTTLMs: ttl, Index: index, LeaderRpcAddr: this.server.opts.rpcAdvertise };
+  }
+
+  /** An operator marks a node (in)eligible for new placements; running allocations stay. */
+  async nodeUpdateEligibility(nodeId: string, eligibility: SchedulingEligibility): Promise<NodeUpdateResponse> {
+    if (eligibility !== 'eligible' && eligibility !== 'ineligible') {
+      throw new YurtError('invalid_argument', `invalid scheduling eligibility "${String(eligibility)}": must be "eligible" or "ineligible"`);
+    }
+    if (!this.server.isLeader()) return this.forward('Node.UpdateEligibility', { NodeID: nodeId, Eligibility: eligibility });
+    const node = this.server.state.nodeById(nodeId);
+    if (!node) throw new YurtError('not_found', `node not found: ${nodeId}`);
+    if (eligibility === 'eligible' && node.DrainStrategy !== null) {
+      throw new YurtError('invalid_argument', 'can not set node\'s scheduling eligibility to eligible while it is draining');
+    }
+    // Becoming eligible may let system jobs and blocked placements land here.
+    const evals = eligibility === 'eligible' && node.SchedulingEligibility !== 'eligible' ? this.server.nodeEvals(nodeId, 'node-update', node.ModifyIndex) : [];
+    const res = (await this.server.applyCommand({ type: 'NodeUpdateEligibility', nodeId, eligibility, evals, now: nowNs() })) as { index: number };
+    return { EvalIDs: evals.map((e) => e.ID), EvalCreateIndex: evals.length > 0 ? res.index : 0, NodeModifyIndex: res.index, Index: res.index };
+  }
+
+  /**
+   * Start (spec given) or cancel (null) a drain. The drain itself is the leader's drainer's
+   * work; this only records the strategy. Cancelling with `markEligible` makes the node
+   * eligible again, otherwise it stays ineligible.
+   */
+  async nodeUpdateDrain(nodeId: string, spec: DrainSpec | null, markEligible: boolean): Promise<NodeUpdateResponse> {
+    if (spec !== null && (typeof spec !== 'object' || !Number.isFinite(spec.Deadline))) {
+      throw new YurtError('invalid_argument', 'DrainSpec.Deadline must be a number of nanoseconds');
+    }
+    if (!this.server.isLeader()) return this.forward('Node.UpdateDrain', { NodeID: nodeId, DrainSpec: spec, MarkEligible: markEligible });
+    const node = this.server.state.nodeById(nodeId);
+    if (!node) throw new YurtError('not_found', `node not found: ${nodeId}`);
+    const now = nowNs();
+    const drain: DrainStrategy | null =
+      spec === null
+        ? null
+        : {
+            Deadline: spec.Deadline,
+            IgnoreSystemJobs: spec.IgnoreSystemJobs === true,
+            // Nomad: a negative deadline forces the drain now; zero means no deadline.
+            ForceDeadline: spec.Deadline < 0 ? now : spec.Deadline > 0 ? now + spec.Deadline : 0,
+            StartedAt: node.DrainStrategy?.StartedAt ?? now,
+          };
+    const evals = drain === null && markEligible ? this.server.nodeEvals(nodeId, 'node-update', node.ModifyIndex) : [];
+    const res = (await this.server.applyCommand({ type: 'NodeUpdateDrain', nodeId, drain, markEligible, evals, now })) as { index: number };
+    return { EvalIDs: evals.map((e) => e.ID), EvalCreateIndex: evals.length > 0 ? res.index : 0, NodeModifyIndex: res.index, Index: res.index };
+  }
+
+  /** Run garbage collection now, ignoring thresholds (PUT /v1/system/gc). */
+  async systemGc(): Promise<{ Index: number }> {
+    if (!this.server.isLeader()) return this.forward('System.GarbageCollect', {});
+    const index = await this.server.runGc(true);
+    return { Index: index || this.server.state.latestIndex() };
+  }
+
+  /** Set the scheduler configuration; with `cas`, only if nobody changed it since that index. */
+  async schedulerSetConfig(config: Omit<SchedulerConfiguration, 'CreateIndex' | 'ModifyIndex'>, cas: number | null): Promise<{ Updated: boolean; Index: number }> {
+    if (!this.server.isLeader()) return this.forward('Operator.SchedulerSetConfiguration', { Config: config, CAS: cas });
+    const r = (await this.server.applyCommand({ type: 'SchedulerSetConfig', config, cas })) as { index: number; updated: boolean };
+    return { Updated: r.updated, Index: r.index };
   }
 
   async allocClientUpdate(nodeId: string, secretId: string, updates: AllocClientUpdate[]): Promise<{ Index: number }> {

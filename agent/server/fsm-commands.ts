@@ -9,6 +9,7 @@ import type { Evaluation } from '../../structs/eval.js';
 import type { Job } from '../../structs/job.js';
 import type { Node, NodeStatus, SchedulingEligibility, DrainStrategy } from '../../structs/node.js';
 import { YurtError } from '../../structs/errors.js';
+import type { SchedulerConfiguration } from './scheduler-config.js';
 
 /** A change to an existing allocation's desired state, decided by a scheduler. */
 export interface AllocDesiredUpdate {
@@ -39,7 +40,11 @@ export type FsmCommand =
       now: number;
     }
   | { type: 'AllocClientUpdate'; updates: AllocClientUpdate[]; evals: Evaluation[]; now: number }
-  | { type: 'AllocDesiredUpdate'; updates: AllocDesiredUpdate[]; evals: Evaluation[]; now: number };
+  | { type: 'AllocDesiredUpdate'; updates: AllocDesiredUpdate[]; evals: Evaluation[]; now: number }
+  /** Set the scheduler configuration; with `cas`, only if its ModifyIndex still equals it (check-and-set). */
+  | { type: 'SchedulerSetConfig'; config: Omit<SchedulerConfiguration, 'CreateIndex' | 'ModifyIndex'>; cas: number | null }
+  /** Garbage collection decided by the leader's core job: remove these objects. */
+  | { type: 'GcApply'; evalIds: string[]; allocIds: string[]; jobs: Array<{ namespace: string; id: string }>; nodeIds: string[] };
 
 export type FsmCommandType = FsmCommand['type'];
 

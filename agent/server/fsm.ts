@@ -17,7 +17,7 @@ export interface JobRegisterResult {
   evalCreateIndex: number;
 }
 
-export type FsmResult = JobRegisterResult | { index: number } | null;
+export type FsmResult = JobRegisterResult | { index: number } | { index: number; updated: boolean } | null;
 
 /** Listener for evaluations written by an apply (the leader enqueues the pending ones). */
 export type EvalsListener = (evals: Evaluation[], index: number) => void;
@@ -178,6 +178,20 @@ export class Fsm {
           if (a) this.refreshJobStatus(w, a.Namespace, a.JobID);
         }
         putEvals(cmd.evals);
+        return { index: w.index };
+      }
+      case 'SchedulerSetConfig': {
+        const prev = w.schedulerConfig();
+        if (cmd.cas !== null && cmd.cas !== prev.ModifyIndex) return { index: w.index, updated: false };
+        w.putSchedulerConfig({ ...cmd.config, CreateIndex: prev.CreateIndex || w.index, ModifyIndex: w.index });
+        return { index: w.index, updated: true };
+      }
+      case 'GcApply': {
+        // Allocations first: a purged job's versions are kept only while allocations use them.
+        for (const id of cmd.allocIds) w.deleteAlloc(id);
+        for (const id of cmd.evalIds) w.deleteEval(id);
+        for (const j of cmd.jobs) w.deleteJob(j.namespace, j.id);
+        for (const id of cmd.nodeIds) w.deleteNode(id);
         return { index: w.index };
       }
     }

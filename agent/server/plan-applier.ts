@@ -2,13 +2,15 @@
  * The leader's plan applier. Schedulers plan optimistically against snapshots, possibly in
  * parallel; here each plan is checked, one at a time, against the LATEST state: every node
  * that receives allocations must still exist, be ready and eligible (for new placements), and
- * have room for everything live on it plus the plan's additions. What fits is committed
- * through Raft; what does not is dropped (all of it when the job is all_at_once) and the
- * scheduler is told to refresh. Nothing is ever over-committed.
+ * have room for everything live on it plus the plan's additions, with no host port or device
+ * instance held twice. What fits is committed through Raft; what does not is dropped (all of
+ * it when the job is all_at_once) and the scheduler is told to refresh. Nothing is ever over-committed.
  */
 import { isAllocTerminal, type Allocation } from '../../structs/alloc.js';
 import type { Plan, PlanResult } from '../../structs/plan.js';
 import { add, exhaustedDimension, nodeCapacity, nodeUsage, allocatedVector, ZERO } from '../../scheduler/bin-pack.js';
+import { deviceOverAssignment } from '../../scheduler/devices.js';
+import { portCollision } from '../../scheduler/ports.js';
 import type { AllocDesiredUpdate, FsmCommand } from './fsm-commands.js';
 import type { StateReader } from './state/state-reader.js';
 
@@ -48,6 +50,8 @@ export class PlanApplier {
           DesiredStatus: a.DesiredStatus,
           DesiredDescription: a.DesiredDescription,
           ...(a.ClientStatus === 'lost' ? { ClientStatus: 'lost' as const } : {}),
+          // A failed allocation waiting for a delayed reschedule points at the evaluation that will do it.
+          ...(a.FollowupEvalID !== '' ? { FollowupEvalID: a.FollowupEvalID } : {}),
         });
       }
     }
@@ -70,8 +74,12 @@ export class PlanApplier {
     // Live allocations, minus those this plan stops or replaces in place, plus the plan's own.
     const leaving = new Set([...stops.map((a) => a.ID), ...allocs.map((a) => a.ID)]);
     const live = existing.filter((a) => !leaving.has(a.ID) && !isAllocTerminal(a));
+    const incoming = allocs.filter((a) => !isAllocTerminal(a));
     let used = nodeUsage(live);
-    for (const a of allocs) used = add(used, allocatedVector(a.AllocatedResources));
-    return exhaustedDimension(nodeCapacity(node), used, ZERO) === null;
+    for (const a of incoming) used = add(used, allocatedVector(a.AllocatedResources));
+    if (exhaustedDimension(nodeCapacity(node), used, ZERO) !== null) return false;
+    // Two plans built on the same snapshot may pick the same free port or GPU: only one may win.
+    const after = [...live, ...incoming];
+    return portCollision(node, after) === null && deviceOverAssignment(node, after) === null;
   }
 }

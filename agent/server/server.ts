@@ -1,6 +1,7 @@
 /**
  * A yurt server: Raft + FSM + state store, and — while it leads — the evaluation broker,
- * blocked evaluations, plan applier and heartbeat timers. Scheduler workers run on every
+ * blocked evaluations, plan applier, heartbeat timers, node drainer (node-drainer.ts) and the
+ * garbage-collection core job (garbage-collector.ts). Scheduler workers run on every
  * server. Writes arrive through `ServerEndpoints` (RPC and the local HTTP API) and become
  * typed FSM commands applied through Raft; nothing writes state behind Raft's back.
  */
@@ -16,6 +17,8 @@ import { EvalBroker } from './eval-broker.js';
 import { encodeCommand, type FsmCommand } from './fsm-commands.js';
 import { Fsm, type FsmResult } from './fsm.js';
 import { DEFAULT_HEARTBEAT_CONFIG, HeartbeatTimers, type HeartbeatConfig } from './heartbeats.js';
+import { collectGarbage, DEFAULT_GC_CONFIG, type GcConfig } from './garbage-collector.js';
+import { NodeDrainer } from './node-drainer.js';
 import { PlanApplier } from './plan-applier.js';
 import { StateStore } from './state/state-store.js';
 import { Worker } from './worker.js';
@@ -36,6 +39,10 @@ export interface ServerOptions {
   logger: Logger;
   /** Raft timing (ticks); defaults suit a LAN. */
   raftTickMs?: number;
+  /** How often the leader's drainer re-checks draining nodes (it also runs on every node/alloc change). */
+  drainIntervalMs?: number;
+  /** Garbage collection thresholds and interval; Nomad's defaults when left out. */
+  gc?: Partial<GcConfig>;
 }
 
 export class Server {
@@ -45,10 +52,15 @@ export class Server {
   readonly broker: EvalBroker;
   readonly blocked: BlockedEvals;
   readonly heartbeats: HeartbeatTimers;
+  readonly drainer: NodeDrainer;
   private readonly planApplier: PlanApplier;
   private readonly workers: Worker[] = [];
   private readonly logger: Logger;
   private leaderSince = 0;
+  private dutiesRunning = false;
+  private readonly gcConfig: GcConfig;
+  private gcTimer: NodeJS.Timeout | null = null;
+  private gcRunning: Promise<number> | null = null;
 
   constructor(readonly opts: ServerOptions) {
     this.logger = opts.logger.child({ component: 'server' });
@@ -81,10 +93,24 @@ export class Server {
     );
     this.heartbeats = new HeartbeatTimers({ ...DEFAULT_HEARTBEAT_CONFIG, ...opts.heartbeat }, (nodeId) => void this.nodeMissedHeartbeat(nodeId));
     this.planApplier = new PlanApplier(this.state, (cmd) => this.applyCommand(cmd) as Promise<{ index: number }>, nowNs);
+    this.drainer = new NodeDrainer(
+      {
+        state: this.state,
+        apply: (cmd) => this.applyCommand(cmd),
+        newEval: (job, nodeId) => this.newEval(job, 'node-drain', { NodeID: nodeId }),
+        now: nowNs,
+      },
+      opts.drainIntervalMs ?? 1000,
+      (err) => this.logger.warn({ err }, 'node drainer pass failed; retrying'),
+    );
+    this.gcConfig = { ...DEFAULT_GC_CONFIG, ...opts.gc };
     this.fsm.onEvals((evals) => this.onEvalsWritten(evals));
     this.state.onChange((c) => {
+      if (!this.raft.isLeader() || !(c.tables.has('nodes') || c.tables.has('allocs'))) return;
       // Capacity may have appeared: a node changed, or allocations stopped or finished.
-      if (this.raft.isLeader() && (c.tables.has('nodes') || c.tables.has('allocs'))) this.blocked.unblockAll();
+      this.blocked.unblockAll();
+      // A replacement may now run, or a drain may have started: the drainer may move on.
+      this.drainer.kick();
     });
   }
 
@@ -119,6 +145,11 @@ export class Server {
 
   isLeader(): boolean {
     return this.raft.isLeader();
+  }
+
+  /** Leader with its duties running (broker, blocked evals, heartbeat timers, drainer, GC). */
+  leaderReady(): boolean {
+    return this.leaderSince !== 0 && this.dutiesRunning && this.raft.isLeader();
   }
 
   leaderRpcAddr(): string | null {
@@ -209,14 +240,48 @@ export class Server {
       else if (ev.Status === 'blocked') this.blocked.block(ev);
     }
     this.heartbeats.initialize(this.state.nodes().filter((n) => n.Status !== 'down').map((n) => n.ID));
+    this.drainer.start();
+    this.gcTimer = setInterval(() => void this.runGc(false).catch((err: unknown) => this.logger.warn({ err }, 'garbage collection failed')), this.gcConfig.intervalMs);
+    this.gcTimer.unref();
+    this.dutiesRunning = true;
   }
 
   private revokeLeadership(): void {
     if (this.leaderSince !== 0) this.logger.info('cluster leadership lost');
     this.leaderSince = 0;
+    this.dutiesRunning = false;
     this.broker.setEnabled(false);
     this.blocked.setEnabled(false);
     this.heartbeats.clear();
+    this.drainer.stop();
+    if (this.gcTimer) clearInterval(this.gcTimer);
+    this.gcTimer = null;
+  }
+
+  /**
+   * The garbage-collection core job (leader only): collect what is old and finished and remove
+   * it through Raft. `force` ignores the thresholds (PUT /v1/system/gc). Runs never overlap.
+   * Resolves with the Raft index of the removal, or 0 when there was nothing to collect.
+   */
+  async runGc(force: boolean): Promise<number> {
+    if (!this.raft.isLeader()) {
+      const l = this.raft.leader();
+      throw new NotLeaderError(l?.id, l?.address);
+    }
+    while (this.gcRunning) await this.gcRunning.catch(() => 0);
+    const run = (async (): Promise<number> => {
+      const cmd = collectGarbage(this.state, this.gcConfig, nowNs(), force);
+      if (!cmd) return 0;
+      this.logger.info({ evals: cmd.evalIds.length, allocs: cmd.allocIds.length, jobs: cmd.jobs.length, nodes: cmd.nodeIds.length }, 'garbage collection');
+      const r = await this.applyCommand(cmd);
+      return r !== null && 'index' in r ? r.index : 0;
+    })();
+    this.gcRunning = run;
+    try {
+      return await run;
+    } finally {
+      this.gcRunning = null;
+    }
   }
 
   private onEvalsWritten(evals: Evaluation[]): void {

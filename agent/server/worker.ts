@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { Evaluation } from '../../structs/eval.js';
 import type { Plan } from '../../structs/plan.js';
 import { GenericScheduler } from '../../scheduler/generic-scheduler.js';
-import type { PlanSubmission, Planner, SchedulerContext } from '../../scheduler/scheduler-api.js';
+import type { PlanSubmission, Planner, Scheduler, SchedulerContext, SchedulerState } from '../../scheduler/scheduler-api.js';
+import { SystemScheduler } from '../../scheduler/system-scheduler.js';
 import type { EvalBroker } from './eval-broker.js';
 import type { PlanApplier } from './plan-applier.js';
 import type { StateStore } from './state/state-store.js';
@@ -68,10 +69,24 @@ export class Worker {
         updateEval: (e) => this.deps.upsertEvals([e]),
         createEval: (e) => this.deps.upsertEvals([e]),
       };
-      const scheduler = new GenericScheduler(snap, planner, this.deps.ctx);
+      const scheduler = schedulerFor(ev, snap, planner, this.deps.ctx);
       await scheduler.process(ev);
     } finally {
       for (const s of snapshots) s.release();
     }
+  }
+}
+
+/** service/batch → the generic scheduler; system/sysbatch → one allocation per node (Nomad's BuiltinSchedulers). */
+export function schedulerFor(ev: Evaluation, state: SchedulerState, planner: Planner, ctx: SchedulerContext): Scheduler {
+  switch (ev.Type) {
+    case 'service':
+    case 'batch':
+      return new GenericScheduler(state, planner, ctx);
+    case 'system':
+    case 'sysbatch':
+      return new SystemScheduler(state, planner, ctx);
+    case '_core':
+      throw new Error(`evaluation ${ev.ID} of type _core is not for a job scheduler`);
   }
 }

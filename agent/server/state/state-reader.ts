@@ -8,6 +8,7 @@ import type { Allocation } from '../../../structs/alloc.js';
 import type { Evaluation } from '../../../structs/eval.js';
 import type { Job } from '../../../structs/job.js';
 import type { Node } from '../../../structs/node.js';
+import { defaultSchedulerConfig, type SchedulerConfiguration } from '../scheduler-config.js';
 
 export const TABLES = ['jobs', 'job_versions', 'nodes', 'evals', 'allocs', 'scheduler_config'] as const;
 export type TableName = (typeof TABLES)[number];
@@ -28,6 +29,7 @@ export interface StateTables {
   allocsByNode: Database<number, [string, string]>;
   allocsByJob: Database<number, [string, string, string]>;
   evalsByJob: Database<number, [string, string, string]>;
+  schedulerConfig: Database<SchedulerConfiguration, string>;
   meta: Database<unknown, string>;
 }
 
@@ -49,6 +51,8 @@ export interface StateReader {
   allocsByNode(nodeId: string): Allocation[];
   allocsByJob(namespace: string, jobId: string): Allocation[];
   allocsByEval(evalId: string): Allocation[];
+  /** The stored scheduler configuration, or Nomad's defaults when none was ever set. */
+  schedulerConfig(): SchedulerConfiguration;
 }
 
 /** A StateReader bound to one read transaction (or to the latest state when `txn` is undefined). */
@@ -163,6 +167,10 @@ export class TableReader implements StateReader {
     const ev = this.evalById(evalId);
     if (!ev) return [];
     return this.allocsByJob(ev.Namespace, ev.JobID).filter((a) => a.EvalID === evalId);
+  }
+
+  schedulerConfig(): SchedulerConfiguration {
+    return this.t.schedulerConfig.get('config', this.opts) ?? defaultSchedulerConfig();
   }
 
   /** Re-attach the job version an allocation runs. */

@@ -14,6 +14,7 @@ import type { Allocation } from '../../../structs/alloc.js';
 import type { Evaluation } from '../../../structs/eval.js';
 import type { Job } from '../../../structs/job.js';
 import type { Node } from '../../../structs/node.js';
+import type { SchedulerConfiguration } from '../scheduler-config.js';
 import { KEY_MAX, TableReader, type StateReader, type StateTables, type StoredAlloc, type TableName } from './state-reader.js';
 
 export interface StateChange {
@@ -49,6 +50,7 @@ export class StateStore extends TableReader {
       allocsByNode: env.openDB({ name: 'idx_allocs_by_node' }),
       allocsByJob: env.openDB({ name: 'idx_allocs_by_job' }),
       evalsByJob: env.openDB({ name: 'idx_evals_by_job' }),
+      schedulerConfig: env.openDB({ name: 'scheduler_config' }),
       meta: env.openDB({ name: 'meta' }),
     });
   }
@@ -180,6 +182,41 @@ export class StateWriter extends TableReader {
 
   putNode(node: Node): void {
     this.tw.nodes.putSync(node.ID, node);
+    this.touched.add('nodes');
+  }
+
+  putSchedulerConfig(c: SchedulerConfiguration): void {
+    this.tw.schedulerConfig.putSync('config', c);
+    this.touched.add('scheduler_config');
+  }
+
+  deleteEval(id: string): void {
+    const ev = this.tw.evals.get(id);
+    if (!ev) return;
+    this.tw.evals.removeSync(id);
+    this.tw.evalsByJob.removeSync([ev.Namespace, ev.JobID, id]);
+    this.touched.add('evals');
+  }
+
+  /** Remove an allocation, and the job version it ran once nothing else needs it. */
+  deleteAlloc(id: string): void {
+    const a = this.tw.allocs.get(id);
+    if (!a) return;
+    this.tw.allocs.removeSync(id);
+    this.tw.allocsByNode.removeSync([a.NodeID, id]);
+    this.tw.allocsByJob.removeSync([a.Namespace, a.JobID, id]);
+    this.touched.add('allocs');
+    this.allocNodes.add(a.NodeID);
+    const current = this.tw.jobs.get([a.Namespace, a.JobID]);
+    if (!current && !this.allocsByJobStored(a.Namespace, a.JobID).some((x) => x.JobVersion === a.JobVersion)) {
+      this.tw.jobVersions.removeSync([a.Namespace, a.JobID, a.JobVersion]);
+      this.touched.add('job_versions');
+    }
+  }
+
+  deleteNode(id: string): void {
+    if (this.tw.nodes.get(id) === undefined) return;
+    this.tw.nodes.removeSync(id);
     this.touched.add('nodes');
   }
 
