@@ -4,10 +4,12 @@
  */
 import { runDriversBench } from './drivers-bench.js';
 import { runHeartbeatsBench } from './heartbeats/index.js';
+import { runSchedulerBench } from './scheduler/index.js';
 
 const benches: Record<string, () => Promise<Record<string, number>>> = {
   drivers: runDriversBench,
   heartbeats: runHeartbeatsBench,
+  scheduler: runSchedulerBench,
 };
 
 async function main(): Promise<number> {

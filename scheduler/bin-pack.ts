@@ -78,3 +78,15 @@ export function binPackScore(capacity: ResourceVector, after: ResourceVector): n
   const score = Math.min(MAX_FIT_SCORE, Math.max(0, 20 - total));
   return score / MAX_FIT_SCORE;
 }
+
+/**
+ * Worst-fit score in [0, 1] (Nomad's ScoreFitSpread, the `spread` scheduler algorithm): emptier
+ * nodes score higher, so allocations are spread out.
+ */
+export function spreadFitScore(capacity: ResourceVector, after: ResourceVector): number {
+  const freeCpu = capacity.cpu > 0 ? 1 - after.cpu / capacity.cpu : 0;
+  const freeMem = capacity.memoryMB > 0 ? 1 - after.memoryMB / capacity.memoryMB : 0;
+  const total = Math.pow(10, freeCpu) + Math.pow(10, freeMem);
+  const score = Math.min(MAX_FIT_SCORE, Math.max(0, total - 2));
+  return score / MAX_FIT_SCORE;
+}

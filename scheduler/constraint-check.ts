@@ -89,9 +89,12 @@ const splitSet = (s: string): string[] =>
     .filter((x) => x !== '');
 
 export function checkConstraint(c: Constraint, node: Node): boolean {
-  const l = resolveTarget(c.LTarget, node);
-  const r = resolveTarget(c.RTarget, node);
-  switch (c.Operand) {
+  return applyOperand(c.Operand, resolveTarget(c.LTarget, node), resolveTarget(c.RTarget, node));
+}
+
+/** An operand applied to already-resolved sides (undefined: the target is not set). */
+export function applyOperand(operand: Constraint['Operand'], l: string | undefined, r: string | undefined): boolean {
+  switch (operand) {
     case 'is_set':
       return l !== undefined;
     case 'is_not_set':
@@ -103,7 +106,7 @@ export function checkConstraint(c: Constraint, node: Node): boolean {
       break;
   }
   if (l === undefined || r === undefined) return false;
-  switch (c.Operand) {
+  switch (operand) {
     case '=':
     case '==':
     case 'is':

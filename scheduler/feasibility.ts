@@ -9,6 +9,7 @@ import type { AllocMetric } from '../structs/eval.js';
 import type { Job, TaskGroup } from '../structs/job.js';
 import type { Node } from '../structs/node.js';
 import { checkConstraint } from './constraint-check.js';
+import { groupWantsDevices, hasDevices, MISSING_DEVICES } from './devices.js';
 
 export type Verdict = { ok: true } | { ok: false; reason: string };
 
@@ -16,10 +17,20 @@ const OK: Verdict = { ok: true };
 
 /** `*` globs, as Nomad matches datacenters. */
 export function globMatch(pattern: string, value: string): boolean {
+  if (pattern === '*') return true;
   if (!pattern.includes('*')) return pattern === value;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  let re = globCache.get(pattern);
+  if (re === undefined) {
+    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    // Patterns come from job files: keep the cache bounded.
+    if (globCache.size >= 1024) globCache.clear();
+    globCache.set(pattern, re);
+  }
   return re.test(value);
 }
+
+/** Compiled datacenter globs: every candidate node is matched against the same few patterns. */
+const globCache = new Map<string, RegExp>();
 
 export function checkDrivers(tg: TaskGroup, node: Node): Verdict {
   for (const task of tg.Tasks) {
@@ -40,7 +51,7 @@ function checkConstraints(constraints: Constraint[], node: Node): Verdict {
 
 /**
  * The per-node checks for one task group, in Nomad's order (drivers, then job, group and task
- * constraints). Readiness, datacenter and pool are filtered earlier, when candidates are listed.
+ * constraints, then devices). Readiness, datacenter and pool are filtered earlier, when candidates are listed.
  */
 export function checkFeasible(job: Job, tg: TaskGroup, node: Node): Verdict {
   for (const v of [
@@ -51,6 +62,7 @@ export function checkFeasible(job: Job, tg: TaskGroup, node: Node): Verdict {
   ]) {
     if (!v.ok) return v;
   }
+  if (groupWantsDevices(tg) && !hasDevices(tg, node)) return { ok: false, reason: MISSING_DEVICES };
   return OK;
 }
 

@@ -6,14 +6,29 @@
  */
 import type { Allocation } from '../structs/alloc.js';
 import { newAllocMetric, type AllocMetric, type Evaluation } from '../structs/eval.js';
-import type { Job, TaskGroup } from '../structs/job.js';
-import type { Node } from '../structs/node.js';
+import type { Job } from '../structs/job.js';
 import { emptyPlan, isPlanEmpty, type Plan } from '../structs/plan.js';
-import type { AllocatedResources } from '../structs/resources.js';
-import { add, binPackScore, exhaustedDimension, nodeCapacity, nodeUsage, taskGroupAsk, ZERO, type ResourceVector } from './bin-pack.js';
-import { checkFeasible, globMatch, recordFiltered } from './feasibility.js';
-import { reconcile, type Placement } from './reconcile.js';
+import { readyNodes } from './candidates.js';
+import { groupEscapesClass } from './node-class.js';
+import { PlacementStack, type RankedOption } from './placement-stack.js';
+import { reconcile, type Placement, type RescheduleLater } from './reconcile.js';
+import { FOLLOWUP_BATCH_WINDOW_NS, reschedulePolicy } from './reschedule.js';
 import { MAX_SCHEDULE_ATTEMPTS, type Planner, type Scheduler, type SchedulerContext, type SchedulerState } from './scheduler-api.js';
+
+interface Computed {
+  failed: Record<string, AllocMetric>;
+  queued: Record<string, number>;
+  eligibility: Eligibility;
+  followups: Evaluation[];
+}
+
+/** Nomad keeps this many past reschedule events for an unlimited policy (maxPastRescheduleEvents). */
+const MAX_PAST_RESCHEDULE_EVENTS = 5;
+
+interface Eligibility {
+  classes: Record<string, boolean> | null;
+  escaped: boolean;
+}
 
 export class GenericScheduler implements Scheduler {
   constructor(
@@ -25,13 +40,15 @@ export class GenericScheduler implements Scheduler {
   async process(ev: Evaluation): Promise<void> {
     let failed: Record<string, AllocMetric> = {};
     let queued: Record<string, number> = {};
+    let eligibility: Eligibility = { classes: null, escaped: false };
+    let followups: Evaluation[] = [];
     let attempts = 0;
     for (;;) {
       attempts++;
       const started = this.ctx.now();
       const job = this.state.jobById(ev.Namespace, ev.JobID);
       const plan = emptyPlan(ev.ID, ev.Priority, job, this.state.latestIndex());
-      ({ failed, queued } = this.computePlan(job, plan, ev));
+      ({ failed, queued, eligibility, followups } = this.computePlan(job, plan, ev));
       for (const m of Object.values(failed)) m.AllocationTime = this.ctx.now() - started;
       if (isPlanEmpty(plan)) break;
       const { result, refreshedState } = await this.planner.submitPlan(plan);
@@ -47,6 +64,8 @@ export class GenericScheduler implements Scheduler {
         return;
       }
     }
+    // Delayed reschedules: the broker holds these until their WaitUntil.
+    for (const f of followups) await this.planner.createEval(f);
     const hasFailures = Object.keys(failed).length > 0;
     let blockedId = '';
     if (hasFailures) {
@@ -63,7 +82,9 @@ export class GenericScheduler implements Scheduler {
         NextEval: '',
         FailedTGAllocs: null,
         QueuedAllocations: queued,
-        ClassEligibility: null,
+        // What the blocked-evals tracker needs to wake this up only for nodes of a class that could help.
+        ClassEligibility: eligibility.classes,
+        EscapedComputedClass: eligibility.escaped,
         CreateTime: now,
         ModifyTime: now,
       });
@@ -80,12 +101,19 @@ export class GenericScheduler implements Scheduler {
   }
 
   /** Fill `plan`; returns per-group failure metrics and queued counts. */
-  private computePlan(job: Job | null, plan: Plan, ev: Evaluation): { failed: Record<string, AllocMetric>; queued: Record<string, number> } {
+  private computePlan(job: Job | null, plan: Plan, ev: Evaluation): Computed {
+    const eligibility: Eligibility = { classes: null, escaped: false };
     const allocs = this.state.allocsByJob(ev.Namespace, ev.JobID);
-    const r = reconcile(job, allocs, (a) => {
-      const node = this.state.nodeById(a.NodeID);
-      return node === null || node.Status === 'down';
-    });
+    const r = reconcile(
+      job,
+      allocs,
+      (a) => {
+        const node = this.state.nodeById(a.NodeID);
+        return node === null || node.Status === 'down';
+      },
+      { now: this.ctx.now(), evalId: ev.ID },
+    );
+    const followups = job === null ? [] : this.followupEvals(job, r.later, plan, ev);
     const failed: Record<string, AllocMetric> = {};
     const queued: Record<string, number> = {};
     for (const tg of job?.TaskGroups ?? []) queued[tg.Name] = 0;
@@ -98,95 +126,90 @@ export class GenericScheduler implements Scheduler {
         ClientStatus: s.lost === true ? 'lost' : s.alloc.ClientStatus,
       });
     }
-    if (job === null) return { failed, queued };
+    if (job === null) return { failed, queued, eligibility, followups };
     for (const a of r.inplace) {
       (plan.NodeAllocation[a.NodeID] ??= []).push({ ...a, Job: job });
     }
-    if (r.place.length === 0) return { failed, queued };
+    if (r.place.length === 0) return { failed, queued, eligibility, followups };
 
-    const candidates = this.readyNodes(job);
-    const extra = new Map<string, ResourceVector>();
+    const candidates = readyNodes(this.state, job, () => this.ctx.random());
+    const stack = new PlacementStack(this.state, this.ctx, plan, job, candidates.nodes, { batch: job.Type === 'batch', algorithm: this.state.schedulerConfig?.().SchedulerAlgorithm ?? 'binpack' });
     for (const p of r.place) {
+      // Once a group failed to place, its other placements would fail the same way: count them
+      // without searching again (Nomad's computePlacements does the same).
+      const already = failed[p.tg.Name];
+      if (already) {
+        already.CoalescedFailures++;
+        queued[p.tg.Name] = (queued[p.tg.Name] ?? 0) + 1;
+        continue;
+      }
       const metric = newAllocMetric();
       metric.NodesInPool = candidates.inPool;
       metric.NodesAvailable = candidates.byDc;
-      const chosen = this.selectNode(job, p.tg, candidates.nodes, plan, extra, metric);
+      // Nomad's reschedule penalty: steer a rescheduled allocation away from every node it failed on.
+      const penalty = p.previous !== null && p.rescheduleDelay !== undefined ? new Set([p.previous.NodeID, ...(p.previous.RescheduleTracker?.Events ?? []).map((e) => e.PrevNodeID)]) : undefined;
+      const chosen = stack.select(p.tg, metric, penalty ? { penaltyNodes: penalty } : {});
       if (!chosen) {
         queued[p.tg.Name] = (queued[p.tg.Name] ?? 0) + 1;
-        const prev = failed[p.tg.Name];
-        if (prev) prev.CoalescedFailures++;
-        else failed[p.tg.Name] = metric;
+        failed[p.tg.Name] = metric;
         continue;
       }
       const alloc = this.newAlloc(job, p, chosen, ev, metric);
-      (plan.NodeAllocation[chosen.ID] ??= []).push(alloc);
-      extra.set(chosen.ID, add(extra.get(chosen.ID) ?? ZERO, taskGroupAsk(p.tg)));
+      stack.place(alloc);
     }
-    return { failed, queued };
+    eligibility.classes = stack.classEligibility();
+    eligibility.escaped = job.TaskGroups.some((tg) => groupEscapesClass(job, tg));
+    return { failed, queued, eligibility, followups };
   }
 
-  private readyNodes(job: Job): { nodes: Node[]; inPool: number; byDc: Record<string, number> } {
-    const byDc: Record<string, number> = {};
-    let inPool = 0;
-    const nodes: Node[] = [];
-    for (const n of this.state.nodes()) {
-      if (job.NodePool !== 'all' && n.NodePool !== job.NodePool) continue;
-      inPool++;
-      if (!job.Datacenters.some((dc) => globMatch(dc, n.Datacenter))) continue;
-      if (n.Status !== 'ready' || n.SchedulingEligibility !== 'eligible' || n.Drain) continue;
-      byDc[n.Datacenter] = (byDc[n.Datacenter] ?? 0) + 1;
-      nodes.push(n);
-    }
-    // Nomad shuffles candidates so equal scores spread across nodes; the RNG is seeded.
-    for (let i = nodes.length - 1; i > 0; i--) {
-      const j = Math.floor(this.ctx.random() * (i + 1));
-      [nodes[i], nodes[j]] = [nodes[j]!, nodes[i]!];
-    }
-    return { nodes, inPool, byDc };
-  }
-
-  private selectNode(job: Job, tg: TaskGroup, nodes: Node[], plan: Plan, extra: Map<string, ResourceVector>, metric: AllocMetric): Node | null {
-    const ask = taskGroupAsk(tg);
-    let best: { node: Node; score: number } | null = null;
-    for (const node of nodes) {
-      metric.NodesEvaluated++;
-      const verdict = checkFeasible(job, tg, node);
-      if (!verdict.ok) {
-        recordFiltered(metric, node, verdict.reason);
-        continue;
+  /**
+   * One follow-up evaluation per window of reschedule times (Nomad batches them in 5 s windows),
+   * and each waiting allocation records which evaluation will reschedule it.
+   */
+  private followupEvals(job: Job, later: RescheduleLater[], plan: Plan, ev: Evaluation): Evaluation[] {
+    const out: Evaluation[] = [];
+    let current: Evaluation | null = null;
+    for (const l of [...later].sort((a, b) => a.at - b.at)) {
+      if (current === null || l.at - current.WaitUntil > FOLLOWUP_BATCH_WINDOW_NS) {
+        const now = this.ctx.now();
+        current = {
+          ...ev,
+          ID: this.ctx.newId(),
+          Status: 'pending',
+          StatusDescription: 'created for delayed rescheduling',
+          TriggeredBy: 'alloc-failure',
+          Priority: job.Priority,
+          JobModifyIndex: job.JobModifyIndex,
+          WaitUntil: l.at,
+          PreviousEval: ev.ID,
+          NextEval: '',
+          BlockedEval: '',
+          FailedTGAllocs: null,
+          QueuedAllocations: {},
+          ClassEligibility: null,
+          CreateTime: now,
+          ModifyTime: now,
+        };
+        out.push(current);
       }
-      const stopping = new Set((plan.NodeUpdate[node.ID] ?? []).map((a) => a.ID));
-      const live = this.state.allocsByNode(node.ID).filter((a) => !stopping.has(a.ID));
-      const used = add(nodeUsage(live), extra.get(node.ID) ?? ZERO);
-      const capacity = nodeCapacity(node);
-      const dim = exhaustedDimension(capacity, used, ask);
-      if (dim) {
-        metric.NodesExhausted++;
-        const cls = node.NodeClass || '<none>';
-        metric.ClassExhausted[cls] = (metric.ClassExhausted[cls] ?? 0) + 1;
-        metric.DimensionExhausted[dim] = (metric.DimensionExhausted[dim] ?? 0) + 1;
-        continue;
-      }
-      const score = binPackScore(capacity, add(used, ask));
-      metric.ScoreMetaData.push({ NodeID: node.ID, Scores: { binpack: score }, NormScore: score });
-      if (!best || score > best.score) best = { node, score };
+      (plan.NodeUpdate[l.alloc.NodeID] ??= []).push({ ...l.alloc, FollowupEvalID: current.ID });
     }
-    metric.ScoreMetaData.sort((a, b) => b.NormScore - a.NormScore);
-    metric.ScoreMetaData = metric.ScoreMetaData.slice(0, 5);
-    return best?.node ?? null;
+    return out;
   }
 
-  private newAlloc(job: Job, p: Placement, node: Node, ev: Evaluation, metric: AllocMetric): Allocation {
+  /** The replacement's history: the predecessor's recent events plus this reschedule. */
+  private tracker(job: Job, p: Placement, prev: Allocation, delay: number): Allocation['RescheduleTracker'] {
     const now = this.ctx.now();
-    const tasks: AllocatedResources['Tasks'] = {};
-    for (const t of p.tg.Tasks) {
-      tasks[t.Name] = {
-        Cpu: { CpuShares: t.Resources.CPU, ReservedCores: [] },
-        Memory: { MemoryMB: t.Resources.MemoryMB, MemoryMaxMB: t.Resources.MemoryMaxMB },
-        Networks: [],
-        Devices: [],
-      };
-    }
+    const policy = reschedulePolicy(job, p.tg);
+    let events = prev.RescheduleTracker?.Events ?? [];
+    if (policy?.Unlimited === true) events = events.slice(-(MAX_PAST_RESCHEDULE_EVENTS - 1));
+    else if (policy !== undefined) events = events.filter((e) => now - e.RescheduleTime < policy.Interval);
+    return { Events: [...events, { RescheduleTime: now, PrevAllocID: prev.ID, PrevNodeID: prev.NodeID, Delay: delay }] };
+  }
+
+  private newAlloc(job: Job, p: Placement, chosen: RankedOption, ev: Evaluation, metric: AllocMetric): Allocation {
+    const now = this.ctx.now();
+    const node = chosen.node;
     return {
       ID: this.ctx.newId(),
       Namespace: job.Namespace,
@@ -197,7 +220,7 @@ export class GenericScheduler implements Scheduler {
       JobID: job.ID,
       Job: job,
       TaskGroup: p.tg.Name,
-      AllocatedResources: { Tasks: tasks, Shared: { DiskMB: p.tg.EphemeralDisk?.SizeMB ?? 0, Networks: [], Ports: [] } },
+      AllocatedResources: chosen.resources,
       Metrics: metric,
       DesiredStatus: 'run',
       DesiredDescription: '',
@@ -209,7 +232,7 @@ export class GenericScheduler implements Scheduler {
       PreviousAllocation: p.previous?.ID ?? '',
       NextAllocation: '',
       FollowupEvalID: '',
-      RescheduleTracker: null,
+      RescheduleTracker: p.previous !== null && p.rescheduleDelay !== undefined ? this.tracker(job, p, p.previous, p.rescheduleDelay) : null,
       CreateIndex: 0,
       ModifyIndex: 0,
       AllocModifyIndex: 0,

@@ -6,12 +6,28 @@
 import { isDeepStrictEqual } from 'node:util';
 import { isClientTerminal, type Allocation } from '../structs/alloc.js';
 import type { Job, TaskGroup } from '../structs/job.js';
+import { rescheduleDecision } from './reschedule.js';
 
 export interface Placement {
   tg: TaskGroup;
   name: string;
-  /** The allocation this one replaces (a destructive update), if any. */
+  /** The allocation this one replaces (a destructive update, a lost or a failed one), if any. */
   previous: Allocation | null;
+  /** Set when `previous` failed and is rescheduled by its policy: the delay that was applied. */
+  rescheduleDelay?: number;
+}
+
+/** A failed allocation whose reschedule waits until `at` (unix ns): a follow-up evaluation will do it. */
+export interface RescheduleLater {
+  alloc: Allocation;
+  at: number;
+}
+
+export interface ReconcileOptions {
+  /** Unix nanoseconds. */
+  now: number;
+  /** The evaluation being processed (its follow-up allocations are due). */
+  evalId: string;
 }
 
 export interface Stop {
@@ -26,12 +42,14 @@ export interface Reconciled {
   stop: Stop[];
   /** Allocations whose job version changed without changing what they run: updated in place. */
   inplace: Allocation[];
+  later: RescheduleLater[];
 }
 
 export const ALLOC_NOT_NEEDED = 'alloc not needed due to job update';
 export const ALLOC_JOB_STOPPED = 'alloc not needed as job is stopped';
 export const ALLOC_UPDATING = 'alloc is being updated due to job update';
 export const ALLOC_LOST = 'alloc is lost since its node is down';
+export const ALLOC_RESCHEDULED = 'alloc was rescheduled because it failed';
 
 export function allocName(jobId: string, group: string, index: number): string {
   return `${jobId}.${group}[${index}]`;
@@ -50,7 +68,7 @@ function counts(job: Job, a: Allocation): boolean {
   return (job.Type === 'batch' || job.Type === 'sysbatch') && a.ClientStatus === 'complete';
 }
 
-function groupChanged(a: Allocation, tg: TaskGroup): boolean {
+export function groupChanged(a: Allocation, tg: TaskGroup): boolean {
   const old = a.Job.TaskGroups.find((g) => g.Name === tg.Name);
   if (!old) return true;
   // Count changes are handled by adding/removing allocations, not by replacing them.
@@ -61,8 +79,13 @@ function groupChanged(a: Allocation, tg: TaskGroup): boolean {
  * @param onDownNode tells whether an allocation's node is down (or gone): such allocations
  *   are marked lost and replaced elsewhere.
  */
-export function reconcile(job: Job | null, allAllocs: Allocation[], onDownNode: (a: Allocation) => boolean = () => false): Reconciled {
-  const out: Reconciled = { place: [], stop: [], inplace: [] };
+export function reconcile(
+  job: Job | null,
+  allAllocs: Allocation[],
+  onDownNode: (a: Allocation) => boolean = () => false,
+  opts: ReconcileOptions = { now: 0, evalId: '' },
+): Reconciled {
+  const out: Reconciled = { place: [], stop: [], inplace: [], later: [] };
   const lost = new Set<string>();
   for (const a of allAllocs) {
     if (a.DesiredStatus === 'run' && !isClientTerminal(a.ClientStatus) && onDownNode(a)) {
@@ -92,8 +115,21 @@ export function reconcile(job: Job | null, allAllocs: Allocation[], onDownNode: 
       byIndex.set(i, a);
     }
     const lostByName = new Map(allAllocs.filter((a) => lost.has(a.ID) && a.TaskGroup === tg.Name).map((a) => [a.Name, a]));
+    const failedByIndex = latestFailed(job, allocs, tg);
     for (let i = 0; i < tg.Count; i++) {
       const a = byIndex.get(i);
+      const failed = a ? undefined : failedByIndex.get(i);
+      if (failed) {
+        // The index is taken by a failed allocation: its reschedule policy decides whether, and when, it is replaced.
+        const d = rescheduleDecision(job, tg, failed, opts.now, opts.evalId);
+        if (d.kind === 'now') {
+          out.stop.push({ alloc: failed, description: ALLOC_RESCHEDULED });
+          out.place.push({ tg, name: failed.Name, previous: failed, rescheduleDelay: d.delay });
+        } else if (d.kind === 'later' && failed.FollowupEvalID === '') {
+          out.later.push({ alloc: failed, at: d.at });
+        }
+        continue;
+      }
       if (!a) {
         const name = allocName(job.ID, tg.Name, i);
         out.place.push({ tg, name, previous: lostByName.get(name) ?? null });
@@ -107,6 +143,22 @@ export function reconcile(job: Job | null, allAllocs: Allocation[], onDownNode: 
         out.inplace.push(a);
       }
     }
+  }
+  return out;
+}
+
+/**
+ * Per index, the newest failed allocation of a group that nothing has replaced yet (service and
+ * batch only: system jobs are placed per node).
+ */
+function latestFailed(job: Job, allocs: Allocation[], tg: TaskGroup): Map<number, Allocation> {
+  const out = new Map<number, Allocation>();
+  if (job.Type !== 'service' && job.Type !== 'batch') return out;
+  for (const a of allocs) {
+    if (a.TaskGroup !== tg.Name || a.DesiredStatus !== 'run' || a.ClientStatus !== 'failed' || a.NextAllocation !== '') continue;
+    const i = allocIndex(a.Name);
+    const prev = out.get(i);
+    if (!prev || a.CreateIndex > prev.CreateIndex) out.set(i, a);
   }
   return out;
 }

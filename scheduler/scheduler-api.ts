@@ -17,6 +17,8 @@ export interface SchedulerState {
   nodeById(id: string): Node | null;
   allocsByJob(namespace: string, jobId: string): Allocation[];
   allocsByNode(nodeId: string): Allocation[];
+  /** The operator's scheduler configuration; binpack when absent (Nomad's default). */
+  schedulerConfig?(): { SchedulerAlgorithm: 'binpack' | 'spread' };
 }
 
 export interface PlanSubmission {

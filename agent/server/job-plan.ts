@@ -11,12 +11,12 @@ import type { AllocMetric, Evaluation } from '../../structs/eval.js';
 import type { Job } from '../../structs/job.js';
 import type { Plan } from '../../structs/plan.js';
 import { assertValidJob } from '../../structs/job-validate.js';
-import { GenericScheduler } from '../../scheduler/generic-scheduler.js';
 import { ALLOC_UPDATING } from '../../scheduler/reconcile.js';
 import type { Planner, SchedulerState } from '../../scheduler/scheduler-api.js';
 import { jobSpecChanged } from './fsm.js';
 import { diffJobs, type JobDiff } from './job-diff.js';
 import type { StateStore } from './state/state-store.js';
+import { schedulerFor } from './worker.js';
 
 /** Nomad's DesiredUpdates, per task group. */
 export interface DesiredUpdates {
@@ -85,7 +85,8 @@ export async function planJob(state: StateStore, incoming: Job, wantDiff: boolea
       WaitUntil: 0, NextEval: '', PreviousEval: '', BlockedEval: '', FailedTGAllocs: null, ClassEligibility: null, EscapedComputedClass: false,
       QueuedAllocations: {}, SnapshotIndex: index, CreateIndex: 0, ModifyIndex: 0, CreateTime: now(), ModifyTime: now(),
     };
-    await new GenericScheduler(view, planner, { now, random: Math.random, newId: randomUUID }).process(ev);
+    // The same scheduler the job's evaluations get (system jobs plan one allocation per node).
+    await schedulerFor(ev, view, planner, { now, random: Math.random, newId: randomUUID }).process(ev);
     const existing = snap.allocsByJob(next.Namespace, next.ID);
     return {
       Annotations: { DesiredTGUpdates: desiredUpdates(next, existing, recorded), PreemptedAllocs: null },

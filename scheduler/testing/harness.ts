@@ -14,8 +14,16 @@ export class MemState implements SchedulerState {
   index = 1;
   readonly jobs = new Map<string, Job>();
   readonly nodeMap = new Map<string, Node>();
+  /** Read freely; write through putAlloc so the indexes stay right. */
   readonly allocMap = new Map<string, Allocation>();
+  private readonly byNode = new Map<string, Set<string>>();
+  private readonly byJob = new Map<string, Set<string>>();
 
+  algorithm: 'binpack' | 'spread' = 'binpack';
+
+  schedulerConfig(): { SchedulerAlgorithm: 'binpack' | 'spread' } {
+    return { SchedulerAlgorithm: this.algorithm };
+  }
   latestIndex(): number {
     return this.index;
   }
@@ -29,10 +37,32 @@ export class MemState implements SchedulerState {
     return this.nodeMap.get(id) ?? null;
   }
   allocsByJob(ns: string, jobId: string): Allocation[] {
-    return [...this.allocMap.values()].filter((a) => a.Namespace === ns && a.JobID === jobId);
+    return this.lookup(this.byJob.get(`${ns}/${jobId}`));
   }
   allocsByNode(nodeId: string): Allocation[] {
-    return [...this.allocMap.values()].filter((a) => a.NodeID === nodeId);
+    return this.lookup(this.byNode.get(nodeId));
+  }
+  /** Insert or replace an allocation, keeping the by-node and by-job indexes (10,000-node benchmarks need them). */
+  putAlloc(a: Allocation): void {
+    const prev = this.allocMap.get(a.ID);
+    if (prev && prev.NodeID !== a.NodeID) this.byNode.get(prev.NodeID)?.delete(a.ID);
+    this.allocMap.set(a.ID, a);
+    let n = this.byNode.get(a.NodeID);
+    if (!n) this.byNode.set(a.NodeID, (n = new Set()));
+    n.add(a.ID);
+    const jk = `${a.Namespace}/${a.JobID}`;
+    let j = this.byJob.get(jk);
+    if (!j) this.byJob.set(jk, (j = new Set()));
+    j.add(a.ID);
+  }
+  private lookup(ids: Set<string> | undefined): Allocation[] {
+    if (!ids) return [];
+    const out: Allocation[] = [];
+    for (const id of ids) {
+      const a = this.allocMap.get(id);
+      if (a) out.push(a);
+    }
+    return out;
   }
   putJob(job: Job): void {
     this.jobs.set(`${job.Namespace}/${job.ID}`, job);
@@ -67,10 +97,10 @@ export class RecordingPlanner implements Planner {
     for (const allocs of Object.values(plan.NodeUpdate)) {
       for (const a of allocs) {
         const cur = this.state.allocMap.get(a.ID);
-        if (cur) this.state.allocMap.set(a.ID, { ...cur, DesiredStatus: a.DesiredStatus, DesiredDescription: a.DesiredDescription, ClientStatus: a.ClientStatus });
+        if (cur) this.state.putAlloc({ ...cur, DesiredStatus: a.DesiredStatus, DesiredDescription: a.DesiredDescription, ClientStatus: a.ClientStatus, FollowupEvalID: a.FollowupEvalID });
       }
     }
-    for (const allocs of Object.values(plan.NodeAllocation)) for (const a of allocs) this.state.allocMap.set(a.ID, { ...a, CreateIndex: this.state.index });
+    for (const allocs of Object.values(plan.NodeAllocation)) for (const a of allocs) this.state.putAlloc({ ...a, CreateIndex: this.state.index });
     return { result: { NodeUpdate: plan.NodeUpdate, NodeAllocation: plan.NodeAllocation, RefreshIndex: 0, AllocIndex: this.state.index }, refreshedState: null };
   }
   async updateEval(ev: Evaluation): Promise<void> {
