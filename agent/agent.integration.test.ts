@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +94,17 @@ void test('dev agent runs an HCL batch job through every layer and keeps it acro
     const prom = await (await fetch(`${agent.http}/v1/metrics?format=prometheus`)).text();
     assert.match(prom, /^yurt_raft_state_leader\{[^}]*\} 1$/m);
     assert.match(prom, /^yurt_nomad_job_summary_complete\{[^}]*job="hello",task_group="say"[^}]*\} 1$/m);
+    assert.match(prom, /^yurt_nomad_worker_invoke_scheduler_seconds_count\{[^}]*type="batch"[^}]*\} [1-9]/m);
+    assert.match(prom, /^yurt_nomad_plan_apply_seconds_count\{[^}]*\} [1-9]/m);
+    // The exposition parses with Prometheus's own parser (CI installs promtool).
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: prom, encoding: 'utf8' });
+    if (promtool.error && !process.env['CI']) {
+      process.stdout.write('# promtool not installed here: exposition not checked by it\n');
+    } else {
+      assert.equal(promtool.error, undefined, 'promtool must be installed in CI');
+      // promtool exits 3 for lint-only findings (e.g. naming advice); 1 means it could not parse.
+      assert.notEqual(promtool.status, 1, `promtool could not parse the exposition: ${promtool.stdout}${promtool.stderr}`);
+    }
 
     // Restart on the same data dir: the job, its allocation and its logs are still there,
     // and the finished task is not run again.

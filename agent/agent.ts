@@ -50,6 +50,12 @@ export class Agent {
   async start(): Promise<void> {
     const c = this.config;
     await mkdir(c.dataDir, { recursive: true });
+    const telemetry = new Telemetry({
+      disableHostname: c.telemetry.disableHostname,
+      hostname: c.name,
+      publishNodeMetrics: c.telemetry.publishNodeMetrics,
+    });
+    this.telemetry = telemetry;
     if (c.server.enabled) {
       this.rpc = new RpcServer(this.logger.child({ component: 'rpc' }));
       this.rpcAddr = await this.rpc.listen(c.addresses.rpc, c.ports.rpc);
@@ -70,6 +76,10 @@ export class Agent {
         },
         transport: noPeersTransport,
         logger: this.logger,
+        metrics: {
+          workerInvoke: (type, seconds) => telemetry.observe('workerInvokeSeconds', seconds, { type }),
+          planApply: (seconds) => telemetry.observe('planApplySeconds', seconds),
+        },
       });
       this.endpoints = new ServerEndpoints(this.server, this.logger.child({ component: 'rpc' }));
       this.endpoints.register(this.rpc);
@@ -87,13 +97,8 @@ export class Agent {
       members: () => this.members(),
       config: () => ({ ...this.config, Version: { Version: YURT_VERSION } }),
     };
-    this.telemetry = new Telemetry({
-      disableHostname: c.telemetry.disableHostname,
-      hostname: c.name,
-      publishNodeMetrics: c.telemetry.publishNodeMetrics,
-    });
-    if (this.server) this.telemetry.server = serverMetricsView(this.server);
-    this.http = new HttpApi(ctx, this.logger.child({ component: 'http' }), metricsRoutes(this.telemetry, c.telemetry.prometheusMetrics));
+    if (this.server) telemetry.server = serverMetricsView(this.server);
+    this.http = new HttpApi(ctx, this.logger.child({ component: 'http' }), metricsRoutes(telemetry, c.telemetry.prometheusMetrics));
     this.httpAddr = await this.http.listen(c.addresses.http, c.ports.http);
 
     if (c.client.enabled) {

@@ -33,7 +33,12 @@ export class AllocDir {
   }
 
   logPath(task: string, stream: 'stdout' | 'stderr', index = 0): string {
-    return join(this.logsDir, `${safeName(task)}.${stream}.${index}`);
+    return join(this.logsDir, `${this.logBase(task, stream)}.${index}`);
+  }
+
+  /** A log's file name without its index: `<task>.<stream>`. */
+  logBase(task: string, stream: 'stdout' | 'stderr'): string {
+    return `${safeName(task)}.${stream}`;
   }
 
   async build(tasks: string[]): Promise<void> {

@@ -10,14 +10,19 @@ import type { Driver, TaskHandle } from '../../drivers/driver.js';
 import { AllocDir } from './alloc-dir.js';
 import type { LocalAllocState } from './client-state.js';
 import { TaskRunner, taskEvent } from './task-runner.js';
+import { LogRotator } from './log-rotator.js';
+import { buildTaskEnv, interpolateTask, type TaskEnvNode } from './task-env.js';
 import { TaskEventType } from '../../structs/alloc.js';
 
 export interface AllocRunnerDeps {
   allocsRoot: string;
   drivers: Map<string, Driver>;
   logger: Logger;
-  node: { region: string; datacenter: string; nodeId: string; nodeName: string };
+  /** The node as fingerprinted now: what `${attr.*}`, `${meta.*}` and `${node.*}` resolve against. */
+  node: () => TaskEnvNode;
   onUpdate: (u: AllocClientUpdate) => void;
+  /** How often task logs are checked against their size limit (default 1 s). */
+  logRotateIntervalMs?: number;
   /** Saves the runner's state durably (task handles must be on disk before a task counts as started). */
   persist: (s: LocalAllocState) => Promise<void>;
 }
@@ -32,6 +37,7 @@ export class AllocRunner {
   private done: Promise<void> = Promise.resolve();
   private handles: Record<string, TaskHandle> = {};
   private persistChain: Promise<void> = Promise.resolve();
+  private detached = false;
 
   /** @param restore state saved before an agent restart, to reattach to running tasks. */
   constructor(
@@ -50,6 +56,29 @@ export class AllocRunner {
 
   clientStatus(): AllocClientStatus {
     return this.status;
+  }
+
+  /** Finished for good (complete or failed) and nothing of it still runs: it may be collected. */
+  isTerminal(): boolean {
+    return (this.status === 'complete' || this.status === 'failed') && this.runners.every((r) => r.isDead());
+  }
+
+  /** When the last task finished (ms since the epoch), for collecting the oldest first. */
+  finishedAt(): number {
+    let last = 0;
+    for (const r of this.runners) {
+      const t = r.state.FinishedAt !== null ? Date.parse(r.state.FinishedAt) : 0;
+      if (t > last) last = t;
+    }
+    return last;
+  }
+
+  /** Stops whatever still runs and removes the allocation's directory. */
+  async destroy(): Promise<void> {
+    await this.stop('allocation garbage collected');
+    // A state write still in flight would bring the allocation back after its removal.
+    await this.persistChain;
+    await this.dir.destroy();
   }
 
   run(): void {
@@ -76,45 +105,46 @@ export class AllocRunner {
       this.report();
       return;
     }
-    const index = /\[(\d+)\]$/.exec(this.alloc.Name)?.[1] ?? '0';
-    this.runners = tg.Tasks.map(
-      (task) =>
-        new TaskRunner({
-          alloc: this.alloc,
-          task,
-          driver: this.deps.drivers.get(task.Driver),
-          allocDir: this.dir,
-          env: {
-            ...task.Env,
-            NOMAD_ALLOC_DIR: this.dir.sharedDir,
-            NOMAD_TASK_DIR: `${this.dir.taskDir(task.Name)}/local`,
-            NOMAD_SECRETS_DIR: `${this.dir.taskDir(task.Name)}/secrets`,
-            NOMAD_ALLOC_ID: this.alloc.ID,
-            NOMAD_ALLOC_NAME: this.alloc.Name,
-            NOMAD_ALLOC_INDEX: index,
-            NOMAD_JOB_ID: this.alloc.JobID,
-            NOMAD_JOB_NAME: this.alloc.Job.Name,
-            NOMAD_GROUP_NAME: this.alloc.TaskGroup,
-            NOMAD_TASK_NAME: task.Name,
-            NOMAD_NAMESPACE: this.alloc.Namespace,
-            NOMAD_REGION: this.deps.node.region,
-            NOMAD_DC: this.deps.node.datacenter,
-            NOMAD_CPU_LIMIT: String(task.Resources.CPU),
-            NOMAD_MEMORY_LIMIT: String(task.Resources.MemoryMB),
-          },
-          logger: this.deps.logger.child({ alloc_id: this.alloc.ID, task: task.Name }),
-          onChange: () => this.onTaskChange(),
-          onHandle: (h) => {
-            if (h) this.handles[task.Name] = h;
-            else delete this.handles[task.Name];
-            return this.persist();
-          },
-          ...(this.restore?.taskStates[task.Name]
-            ? { restore: { state: this.restore.taskStates[task.Name]!, handle: this.restore.handles[task.Name] ?? null } }
-            : {}),
-        }),
+    const node = this.deps.node();
+    this.runners = tg.Tasks.map((rawTask) => {
+      const env = buildTaskEnv(
+        this.alloc,
+        rawTask,
+        { allocDir: this.dir.sharedDir, taskDir: `${this.dir.taskDir(rawTask.Name)}/local`, secretsDir: `${this.dir.taskDir(rawTask.Name)}/secrets` },
+        node,
+      );
+      const task = interpolateTask(rawTask, env, node);
+      return new TaskRunner({
+        alloc: this.alloc,
+        task,
+        driver: this.deps.drivers.get(task.Driver),
+        allocDir: this.dir,
+        env,
+        logger: this.deps.logger.child({ alloc_id: this.alloc.ID, task: task.Name }),
+        onChange: () => this.onTaskChange(),
+        onHandle: (h) => {
+          if (h) this.handles[task.Name] = h;
+          else delete this.handles[task.Name];
+          return this.persist();
+        },
+        ...(this.restore?.taskStates[task.Name]
+          ? { restore: { state: this.restore.taskStates[task.Name]!, handle: this.restore.handles[task.Name] ?? null } }
+          : {}),
+      });
+    });
+    const rotator = new LogRotator(
+      tg.Tasks.flatMap((t) =>
+        (['stdout', 'stderr'] as const).map((stream) => ({ logsDir: this.dir.logsDir, base: this.dir.logBase(t.Name, stream), config: t.LogConfig })),
+      ),
+      (err, log) => this.deps.logger.warn({ err, alloc_id: this.alloc.ID, log: log.base }, 'log rotation failed'),
+      this.deps.logRotateIntervalMs,
     );
-    await Promise.all(this.runners.map((r) => r.run()));
+    rotator.start();
+    try {
+      await Promise.all(this.runners.map((r) => r.run()));
+    } finally {
+      await rotator.stop();
+    }
     this.onTaskChange();
   }
 
@@ -150,8 +180,18 @@ export class AllocRunner {
     void this.persist();
   }
 
+  /**
+   * The agent is shutting down and closes its state: stop saving (tasks may run on; a restarted
+   * agent reattaches from what was saved, as after a crash) and wait for writes in flight.
+   */
+  async detach(): Promise<void> {
+    this.detached = true;
+    await this.persistChain;
+  }
+
   /** Writes are chained so they land in order; a failed write is logged, not fatal. */
   private persist(): Promise<void> {
+    if (this.detached) return this.persistChain;
     const snapshot: LocalAllocState = { alloc: this.alloc, taskStates: this.taskStates(), handles: { ...this.handles } };
     this.persistChain = this.persistChain
       .then(() => this.deps.persist(snapshot))

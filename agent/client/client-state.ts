@@ -8,6 +8,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import type { Allocation, TaskState } from '../../structs/alloc.js';
 import type { TaskHandle } from '../../drivers/driver.js';
+import { YurtError } from '../../structs/errors.js';
 
 export interface LocalAllocState {
   alloc: Allocation;
@@ -17,6 +18,8 @@ export interface LocalAllocState {
 }
 
 export class ClientStateDB {
+  private closed = false;
+
   private constructor(
     private readonly env: RootDatabase,
     private readonly allocs: Database<LocalAllocState, string>,
@@ -38,15 +41,22 @@ export class ClientStateDB {
 
   /** Durable once resolved: a handle must be on disk before the task counts as started. */
   async put(s: LocalAllocState): Promise<void> {
+    this.assertOpen();
     await this.allocs.put(s.alloc.ID, s);
     await this.env.flushed;
   }
 
   async remove(allocId: string): Promise<void> {
+    this.assertOpen();
     await this.allocs.remove(allocId);
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.env.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new YurtError('unavailable', 'the client state database is closed');
   }
 }

@@ -14,9 +14,13 @@ import { closeDriver } from '../../drivers/registry.js';
 import { RpcClient } from '../rpc/rpc-client.js';
 import type { AllocsPush, NodeRegisterResponse } from '../server/endpoints.js';
 import { fingerprintHost } from './fingerprint/host-fingerprint.js';
+import type { DeviceFingerprinter } from './fingerprint/device-fingerprinter.js';
+import { NvidiaGpuFingerprinter } from './fingerprint/nvidia-gpu.js';
+import { fingerprintChanged } from './fingerprint/fingerprint-diff.js';
 import { AllocRunner } from './alloc-runner.js';
 import { ClientStateDB, type LocalAllocState } from './client-state.js';
-import type { AllocDir } from './alloc-dir.js';
+import { AllocDir } from './alloc-dir.js';
+import { collectTerminalAllocs, DEFAULT_GC_POLICY, diskUsagePercent, type GcCandidate } from './alloc-gc.js';
 
 export interface ClientOptions {
   dataDir: string;
@@ -35,7 +39,23 @@ export interface ClientOptions {
   logger: Logger;
   /** How often queued allocation updates are sent (Nomad batches every 200 ms). */
   updateBatchMs?: number;
+  /** Device plugins. Default: the NVIDIA GPU fingerprinter (finds nothing where there is no nvidia-smi). */
+  devices?: DeviceFingerprinter[];
+  /**
+   * How often the host, devices and drivers are fingerprinted again; a change (a driver turning
+   * unhealthy, a GPU disappearing) re-registers the node. Default 30 s, as Nomad's periodic
+   * driver fingerprints; 0 turns it off.
+   */
+  fingerprintIntervalMs?: number;
+  /** Nomad's `gc_max_allocs` (default 50): allocations tracked before terminal ones are removed. */
+  gcMaxAllocs?: number;
+  /** Nomad's `gc_disk_usage_threshold` (default 80): disk use, in percent, that triggers removal. */
+  gcDiskUsageThreshold?: number;
+  /** Nomad's `gc_interval` (default 1 min): how often the client checks; 0 turns the timer off. */
+  gcIntervalMs?: number;
 }
+
+const DEFAULT_FINGERPRINT_INTERVAL_MS = 30_000;
 
 interface NodeIdentity {
   ID: string;
@@ -52,6 +72,18 @@ export class Client {
   private identity: NodeIdentity | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
+  private fingerprintTimer: NodeJS.Timeout | null = null;
+  private fingerprinting = false;
+  private lastFingerprintWarnings = '';
+  /** The node changed since the servers last accepted a registration of it. */
+  private nodeDirty = false;
+  private readonly devices: DeviceFingerprinter[];
+  private gcTimer: NodeJS.Timeout | null = null;
+  private gcRunning: Promise<string[]> | null = null;
+  /** Terminal allocations found in the local state at start: not run, but their files remain until collected. */
+  private readonly finishedOnDisk = new Map<string, number>();
+  /** Allocations collected here: a stale push from a server must not start them again. */
+  private readonly collected = new Set<string>();
   private stopped = false;
   private registered = false;
   private stateDb: ClientStateDB | null = null;
@@ -59,6 +91,12 @@ export class Client {
   constructor(private readonly opts: ClientOptions) {
     this.logger = opts.logger.child({ component: 'client' });
     this.rpc = new RpcClient({ servers: opts.servers, logger: this.logger });
+    this.devices = opts.devices ?? [new NvidiaGpuFingerprinter()];
+  }
+
+  /** The node as last fingerprinted (what the servers were or will be told). */
+  currentNode(): Node | null {
+    return this.node;
   }
 
   nodeId(): string | null {
@@ -78,12 +116,17 @@ export class Client {
     this.identity = await this.loadIdentity();
     for (const d of this.opts.drivers({ nodeId: this.identity.ID, dataDir: this.opts.dataDir })) this.drivers.set(d.name, d);
     this.stateDb = ClientStateDB.open(join(this.opts.dataDir, 'state'));
-    this.restoreAllocs(this.stateDb.all());
+    // Fingerprint before restoring: restored tasks' `${attr.*}` need the node's attributes.
     this.node = await this.buildNode(this.identity);
+    this.restoreAllocs(this.stateDb.all());
     this.rpc.onPush('allocs', (d) => this.onAllocs(d as AllocsPush));
     this.rpc.onConnect(() => void this.registerAndWatch());
     this.rpc.start();
     this.flushTimer = setInterval(() => void this.flushUpdates(), this.opts.updateBatchMs ?? 200);
+    const every = this.opts.fingerprintIntervalMs ?? DEFAULT_FINGERPRINT_INTERVAL_MS;
+    if (every > 0) this.fingerprintTimer = setInterval(() => void this.refingerprint(), every);
+    const gcEvery = this.opts.gcIntervalMs ?? 60_000;
+    if (gcEvery > 0) this.gcTimer = setInterval(() => void this.collectGarbage(), gcEvery);
     this.logger.info({ node_id: this.identity.ID, name: this.node.Name }, 'client started');
   }
 
@@ -112,7 +155,11 @@ export class Client {
   }
 
   private async buildNode(id: NodeIdentity): Promise<Node> {
-    const host = await fingerprintHost({ dataDir: this.opts.dataDir });
+    const host = await fingerprintHost({ dataDir: this.opts.dataDir, devices: this.devices });
+    // Said once, not on every periodic fingerprint: a host's quirks do not change every 30 s.
+    const warnings = host.warnings.join('\n');
+    if (warnings !== this.lastFingerprintWarnings) for (const w of host.warnings) this.logger.warn(w);
+    this.lastFingerprintWarnings = warnings;
     const drivers: Record<string, DriverInfo> = {};
     const attributes: Record<string, string> = { ...host.attributes };
     await Promise.all(
@@ -153,10 +200,47 @@ export class Client {
     };
   }
 
+  /**
+   * Fingerprint again and re-register when something that matters changed. The server keeps
+   * the node's scheduling eligibility and drain across a re-registration, so this cannot undo an
+   * operator's drain.
+   */
+  async refingerprint(): Promise<boolean> {
+    if (!this.identity || !this.node || this.stopped || this.fingerprinting) return false;
+    this.fingerprinting = true;
+    try {
+      const next = await this.buildNode(this.identity);
+      if (this.stopped) return false;
+      if (fingerprintChanged(this.node, next)) {
+        this.logger.info({ node_id: next.ID }, 'node fingerprint changed; updating the servers');
+        this.node = next;
+        this.nodeDirty = true;
+      }
+      if (this.nodeDirty && this.registered) await this.reregister();
+      return true;
+    } catch (err) {
+      this.logger.warn({ err }, 'periodic fingerprint failed');
+      return false;
+    } finally {
+      this.fingerprinting = false;
+    }
+  }
+
+  private async reregister(): Promise<void> {
+    if (!this.node) return;
+    const node = this.node;
+    const reg = await this.rpc.call<NodeRegisterResponse>('Node.Register', { Node: node });
+    // Only a registration of the newest fingerprint settles it; a newer one waits for the next tick.
+    if (this.node === node) this.nodeDirty = false;
+    this.scheduleHeartbeat(reg.HeartbeatTTLMs);
+  }
+
   private async registerAndWatch(): Promise<void> {
     if (!this.node || !this.identity || this.stopped) return;
     try {
-      const reg = await this.rpc.call<NodeRegisterResponse>('Node.Register', { Node: this.node });
+      const node = this.node;
+      const reg = await this.rpc.call<NodeRegisterResponse>('Node.Register', { Node: node });
+      if (this.node === node) this.nodeDirty = false;
       this.scheduleHeartbeat(reg.HeartbeatTTLMs);
       const initial = await this.rpc.call<AllocsPush>('Node.WatchAllocs', { NodeID: this.identity.ID, SecretID: this.identity.SecretID });
       this.onAllocs(initial);
@@ -190,7 +274,22 @@ export class Client {
     for (const s of saved) {
       const tasks = Object.values(s.taskStates);
       const finished = tasks.length > 0 && tasks.every((t) => t.State === 'dead');
-      if (finished || s.alloc.DesiredStatus !== 'run' || isClientTerminal(s.alloc.ClientStatus)) continue;
+      if (finished || s.alloc.DesiredStatus !== 'run' || isClientTerminal(s.alloc.ClientStatus)) {
+        const ends = tasks.map((t) => (t.FinishedAt !== null ? Date.parse(t.FinishedAt) : 0));
+        this.finishedOnDisk.set(s.alloc.ID, Math.max(0, ...ends));
+        // Its final status may not have reached a server before the restart: say it again.
+        if (finished) {
+          const failed = tasks.some((t) => t.Failed);
+          this.queueUpdate({
+            ID: s.alloc.ID,
+            ClientStatus: failed ? 'failed' : 'complete',
+            ClientDescription: failed ? 'Failed tasks' : 'All tasks have completed',
+            TaskStates: s.taskStates,
+            ModifyTime: Date.now() * 1e6,
+          });
+        }
+        continue;
+      }
       this.logger.info({ alloc_id: s.alloc.ID }, 'restoring allocation');
       this.startRunner(s.alloc, s);
     }
@@ -203,7 +302,16 @@ export class Client {
         allocsRoot: this.allocsRoot,
         drivers: this.drivers,
         logger: this.logger,
-        node: { region: this.opts.region, datacenter: this.opts.datacenter, nodeId: this.identity?.ID ?? '', nodeName: this.opts.name },
+        node: () => ({
+          id: this.identity?.ID ?? '',
+          name: this.opts.name,
+          region: this.opts.region,
+          datacenter: this.opts.datacenter,
+          nodeClass: this.opts.nodeClass,
+          nodePool: this.opts.nodePool,
+          attributes: this.node?.Attributes ?? {},
+          meta: this.node?.Meta ?? this.opts.meta,
+        }),
         onUpdate: (u) => this.queueUpdate(u),
         persist: (s) => this.stateDb?.put(s) ?? Promise.resolve(),
       },
@@ -211,6 +319,49 @@ export class Client {
     );
     this.runners.set(alloc.ID, r);
     r.run();
+    // Nomad makes room when an allocation arrives, not only on the GC timer.
+    if (this.runners.size + this.finishedOnDisk.size > (this.opts.gcMaxAllocs ?? DEFAULT_GC_POLICY.maxAllocs)) void this.collectGarbage();
+  }
+
+  /** Allocations this client tracks: running, finished in memory, and finished ones left from before a restart. */
+  trackedAllocCount(): number {
+    return this.runners.size + this.finishedOnDisk.size;
+  }
+
+  /**
+   * Removes terminal allocations (directory and local state) while the client tracks more than
+   * gc_max_allocs or the disk is over gc_disk_usage_threshold. Returns the removed IDs. A call
+   * while a pass is running joins that pass. An allocation whose final status update is still
+   * queued is kept until the update is sent.
+   */
+  collectGarbage(): Promise<string[]> {
+    this.gcRunning ??= this.runGc().finally(() => (this.gcRunning = null));
+    return this.gcRunning;
+  }
+
+  private async runGc(): Promise<string[]> {
+    const terminal: GcCandidate[] = [...this.finishedOnDisk].filter(([id]) => !this.pendingUpdates.has(id)).map(([id, finishedAt]) => ({ id, finishedAt }));
+    // An allocation whose final status is not yet sent stays until it is: the update needs it.
+    for (const r of this.runners.values()) if (r.isTerminal() && !this.pendingUpdates.has(r.id)) terminal.push({ id: r.id, finishedAt: r.finishedAt() });
+    const removed = await collectTerminalAllocs(
+      terminal,
+      this.trackedAllocCount(),
+      { maxAllocs: this.opts.gcMaxAllocs ?? DEFAULT_GC_POLICY.maxAllocs, diskUsageThreshold: this.opts.gcDiskUsageThreshold ?? DEFAULT_GC_POLICY.diskUsageThreshold },
+      () => diskUsagePercent(this.allocsRoot),
+      async (id) => {
+        const r = this.runners.get(id);
+        if (r) await r.destroy();
+        else await new AllocDir(this.allocsRoot, id).destroy();
+        this.runners.delete(id);
+        this.finishedOnDisk.delete(id);
+        this.collected.add(id);
+        // Bounded: by the time this many more are collected, servers have long had the final status.
+        if (this.collected.size > 10_000) this.collected.delete(this.collected.values().next().value!);
+        await this.stateDb?.remove(id);
+      },
+    );
+    if (removed.length > 0) this.logger.info({ count: removed.length, alloc_ids: removed }, 'garbage collected terminal allocations');
+    return removed;
   }
 
   private onAllocs(push: AllocsPush): void {
@@ -223,8 +374,9 @@ export class Client {
       runner.update(alloc);
       return;
     }
-    // Finished allocations are history; they are not run again (also after an agent restart).
-    if (isClientTerminal(alloc.ClientStatus)) return;
+    // Finished allocations are history; they are not run again (also after an agent restart,
+    // and also when the server has not yet heard that they finished).
+    if (isClientTerminal(alloc.ClientStatus) || this.finishedOnDisk.has(alloc.ID) || this.collected.has(alloc.ID)) return;
     if (alloc.DesiredStatus !== 'run') {
       // Told to stop something never started here: report it finished so the server can move on.
       this.queueUpdate({ ID: alloc.ID, ClientStatus: 'complete', ClientDescription: 'alloc stopped before it started', TaskStates: alloc.TaskStates, ModifyTime: Date.now() * 1e6 });
@@ -254,9 +406,13 @@ export class Client {
     this.stopped = true;
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     if (this.flushTimer) clearInterval(this.flushTimer);
+    if (this.fingerprintTimer) clearInterval(this.fingerprintTimer);
+    if (this.gcTimer) clearInterval(this.gcTimer);
+    await this.gcRunning?.catch(() => undefined);
     await this.flushUpdates().catch(() => undefined);
     await this.rpc.close();
     await Promise.all([...this.drivers.values()].map((d) => closeDriver(d).catch(() => undefined)));
+    await Promise.all([...this.runners.values()].map((r) => r.detach()));
     await this.stateDb?.close();
   }
 

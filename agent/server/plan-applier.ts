@@ -12,6 +12,7 @@ import { add, exhaustedDimension, nodeCapacity, nodeUsage, allocatedVector, ZERO
 import { deviceOverAssignment } from '../../scheduler/devices.js';
 import { portCollision } from '../../scheduler/ports.js';
 import type { AllocDesiredUpdate, FsmCommand } from './fsm-commands.js';
+import { NO_METRICS, type ServerMetricsSink } from './server-metrics.js';
 import type { StateReader } from './state/state-reader.js';
 
 export type RaftApplyFn = (cmd: FsmCommand) => Promise<{ index: number }>;
@@ -23,11 +24,19 @@ export class PlanApplier {
     private readonly state: StateReader,
     private readonly raftApply: RaftApplyFn,
     private readonly now: () => number,
+    private readonly metrics: ServerMetricsSink = NO_METRICS,
   ) {}
 
   /** Plans are verified and committed strictly one after another. */
   apply(plan: Plan): Promise<PlanResult> {
-    const run = this.chain.then(() => this.applyOne(plan));
+    const run = this.chain.then(async () => {
+      const t0 = performance.now();
+      try {
+        return await this.applyOne(plan);
+      } finally {
+        this.metrics.planApply((performance.now() - t0) / 1000);
+      }
+    });
     this.chain = run.catch(() => undefined);
     return run;
   }

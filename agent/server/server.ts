@@ -19,6 +19,7 @@ import { Fsm, type FsmResult } from './fsm.js';
 import { DEFAULT_HEARTBEAT_CONFIG, HeartbeatTimers, type HeartbeatConfig } from './heartbeats.js';
 import { collectGarbage, DEFAULT_GC_CONFIG, type GcConfig } from './garbage-collector.js';
 import { NodeDrainer } from './node-drainer.js';
+import type { ServerMetricsSink } from './server-metrics.js';
 import { PlanApplier } from './plan-applier.js';
 import { StateStore } from './state/state-store.js';
 import { Worker } from './worker.js';
@@ -37,6 +38,8 @@ export interface ServerOptions {
   heartbeat?: Partial<HeartbeatConfig>;
   transport: Transport;
   logger: Logger;
+  /** Where scheduling timings go (the agent's telemetry). */
+  metrics?: ServerMetricsSink;
   /** Raft timing (ticks); defaults suit a LAN. */
   raftTickMs?: number;
   /** How often the leader's drainer re-checks draining nodes (it also runs on every node/alloc change). */
@@ -92,7 +95,7 @@ export class Server {
       (ev) => void this.upsertEvals([{ ...ev, Status: 'canceled', StatusDescription: 'superseded by a newer blocked evaluation' }]).catch(() => undefined),
     );
     this.heartbeats = new HeartbeatTimers({ ...DEFAULT_HEARTBEAT_CONFIG, ...opts.heartbeat }, (nodeId) => void this.nodeMissedHeartbeat(nodeId));
-    this.planApplier = new PlanApplier(this.state, (cmd) => this.applyCommand(cmd) as Promise<{ index: number }>, nowNs);
+    this.planApplier = new PlanApplier(this.state, (cmd) => this.applyCommand(cmd) as Promise<{ index: number }>, nowNs, opts.metrics);
     this.drainer = new NodeDrainer(
       {
         state: this.state,
@@ -129,6 +132,7 @@ export class Server {
         upsertEvals: (evals) => this.upsertEvals(evals),
         ctx: { now: nowNs, random: Math.random, newId: randomUUID },
         logger: this.logger,
+        ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
       });
       this.workers.push(w);
       w.start();

@@ -8,6 +8,7 @@ import type { Plan } from '../../structs/plan.js';
 import { GenericScheduler } from '../../scheduler/generic-scheduler.js';
 import type { PlanSubmission, Planner, Scheduler, SchedulerContext, SchedulerState } from '../../scheduler/scheduler-api.js';
 import { SystemScheduler } from '../../scheduler/system-scheduler.js';
+import type { ServerMetricsSink } from './server-metrics.js';
 import type { EvalBroker } from './eval-broker.js';
 import type { PlanApplier } from './plan-applier.js';
 import type { StateStore } from './state/state-store.js';
@@ -21,6 +22,7 @@ export interface WorkerDeps {
   upsertEvals: (evals: Evaluation[]) => Promise<void>;
   ctx: SchedulerContext;
   logger: Logger;
+  metrics?: ServerMetricsSink;
 }
 
 export class Worker {
@@ -70,7 +72,12 @@ export class Worker {
         createEval: (e) => this.deps.upsertEvals([e]),
       };
       const scheduler = schedulerFor(ev, snap, planner, this.deps.ctx);
-      await scheduler.process(ev);
+      const t0 = performance.now();
+      try {
+        await scheduler.process(ev);
+      } finally {
+        this.deps.metrics?.workerInvoke(ev.Type, (performance.now() - t0) / 1000);
+      }
     } finally {
       for (const s of snapshots) s.release();
     }
