@@ -5,10 +5,16 @@
  * default as in Nomad). Needs Linux, root and a writable cgroup hierarchy; without them it
  * fingerprints as undetected, with the reason, so nothing is ever scheduled onto it.
  *
- * Not done (Nomad's exec has them): the chroot built from `chroot_env`, running as
- * `task.user`, capabilities (`cap_add`/`cap_drop`), a network namespace per group.
+ * The task runs as `task.User` (default "nobody", as in Nomad) in a chroot built from
+ * `chrootEnv` inside its mount namespace (chroot.ts). Where the host cannot build the
+ * chroot, exec still runs with fingerprint attribute `driver.exec.fs_isolation = none`
+ * and the reason in its health description, never silently. README.md has the details.
+ *
+ * Not done (Nomad's exec has them): capabilities (`cap_add`/`cap_drop`), a network
+ * namespace per group.
  */
-import { mkdir, rmdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DriverCapabilities, DriverFingerprint, TaskConfig } from '../driver.js';
 import { YurtError } from '../../structs/errors.js';
@@ -19,7 +25,10 @@ import { detectCgroups, type CgroupDetection, type CgroupHost } from './cgroup-h
 import { taskLimits } from './cgroup-files.js';
 import { V1TaskCgroup, v1ParentDir } from './cgroup-v1.js';
 import { V2TaskCgroup } from './cgroup-v2.js';
-import { namespacedArgv, probeNamespaces, type NamespaceMode, type NamespaceTools } from './namespaces.js';
+import { prepareTaskDirs, sharedAllocDir } from '../process/task-dirs.js';
+import { isAgentUser, resolveTaskUser, setprivArgv, type TaskUser } from '../process/task-user.js';
+import { buildSkeleton, checkChrootEnv, chrootOpWords, chrootPlan, chrootTaskEnv, CHROOT_SHIM, DEFAULT_CHROOT_ENV, pathInChroot, type ChrootEnv } from './chroot.js';
+import { namespacedArgv, probeNamespaces, runProbe, type NamespaceMode, type NamespaceTools } from './namespaces.js';
 
 export interface ExecDriverOptions extends SupervisedDriverOptions {
   /**
@@ -35,7 +44,18 @@ export interface ExecDriverOptions extends SupervisedDriverOptions {
   defaultPidsLimit?: number;
   /** Directory with the agent's mountinfo and cgroup files. Default /proc/self. */
   procSelf?: string;
+  /**
+   * Nomad's client `chroot_env`: host paths bound read-only into the task's root (a list,
+   * or a map host path → path inside). Default DEFAULT_CHROOT_ENV; `false` turns the
+   * chroot off (tasks then see the host's filesystem, fs_isolation "none").
+   */
+  chrootEnv?: ChrootEnv | false;
+  /** The user a task runs as when it sets no `user`. Default "nobody" (Nomad's default for exec). */
+  defaultUser?: string;
 }
+
+/** Nomad runs exec tasks as `nobody` unless the task sets `user`. */
+export const DEFAULT_EXEC_USER = 'nobody';
 
 const modeKey: KeyValidator = (v) => (v === 'private' || v === 'host' ? null : 'must be "private" or "host"');
 const EXTRA_KEYS: Record<string, KeyValidator> = {
@@ -54,6 +74,8 @@ export class ExecDriver extends SupervisedDriver {
   readonly name = 'exec';
   private readonly opts: ExecDriverOptions;
   private namespaceProbe: Promise<string | null> | null = null;
+  private chrootProbe: Promise<string | null> | null = null;
+  private chrootWorks = false;
 
   constructor(opts: ExecDriverOptions = {}) {
     super(opts);
@@ -71,20 +93,27 @@ export class ExecDriver extends SupervisedDriver {
     const probe = await this.probeCgroups(det.host);
     if (probe !== null) return undetected(`cgroups are not writable: ${probe}`);
     const nsError = await this.namespaces();
+    const chrootError = await this.chroot();
+    const reduced = [
+      ...(nsError === null ? [] : [`namespaces unavailable, tasks share the host's (${nsError})`]),
+      ...(chrootError === null ? [] : [`no chroot, tasks see the host's filesystem (${chrootError})`]),
+    ];
     return {
       detected: true,
       healthy: true,
-      healthDescription: nsError === null ? 'Healthy' : `Healthy; namespaces unavailable, tasks share the host's (${nsError})`,
+      healthDescription: reduced.length === 0 ? 'Healthy' : `Healthy; ${reduced.join('; ')}`,
       attributes: {
         'driver.exec': '1',
         'driver.exec.cgroup.version': String(det.host.version),
         'driver.exec.namespaces': nsError === null ? 'pid,mount,uts,ipc' : '',
+        'driver.exec.fs_isolation': chrootError === null ? 'chroot' : 'none',
       },
     };
   }
 
+  /** fsIsolation is "chroot" once fingerprint() has found that the chroot works here. */
   capabilities(): DriverCapabilities {
-    return { sendSignals: true, exec: false, fsIsolation: 'none' };
+    return { sendSignals: true, exec: false, fsIsolation: this.chrootWorks ? 'chroot' : 'none' };
   }
 
   validateConfig(config: Record<string, unknown>): string[] {
@@ -95,6 +124,12 @@ export class ExecDriver extends SupervisedDriver {
     const det = await this.detect();
     if (det.host === null) throw new YurtError('unavailable', `exec: no usable cgroups: ${det.reason}`);
     const config = cfg.task.Config;
+    const user = await this.user(cfg.task.User === '' ? (this.opts.defaultUser ?? DEFAULT_EXEC_USER) : cfg.task.User);
+    const shared = sharedAllocDir(cfg);
+    await prepareTaskDirs(cfg.taskDir, shared, user);
+    const useChroot = (await this.chroot()) === null;
+    // Resolve everything a user can get wrong before the cgroup exists.
+    const line = useChroot ? await this.chrootLine(cfg.taskDir, shared, user, program, args) : await this.userLine(user, [program, ...args]);
     const limits = taskLimits({
       memoryMB: cfg.resources.Memory.MemoryMB,
       memoryMaxMB: cfg.resources.Memory.MemoryMaxMB,
@@ -111,8 +146,13 @@ export class ExecDriver extends SupervisedDriver {
       const nsOk = (await this.namespaces()) === null;
       const mode = (key: string, dflt: NamespaceMode | undefined): NamespaceMode =>
         nsOk ? ((config[key] as NamespaceMode | undefined) ?? dflt ?? 'private') : 'host';
-      const line = namespacedArgv(await this.tools(), mode('pid_mode', this.opts.defaultPidMode), mode('ipc_mode', this.opts.defaultIpcMode), program, args);
-      return { argv: line.argv, reportsReady: line.reportsReady, isolation };
+      const ns = namespacedArgv(await this.tools(), mode('pid_mode', this.opts.defaultPidMode), mode('ipc_mode', this.opts.defaultIpcMode), line, {
+        mountNs: useChroot,
+        lineReportsReady: useChroot,
+      });
+      const launch: LaunchPlan = { argv: ns.argv, reportsReady: ns.reportsReady, isolation };
+      if (useChroot) launch.env = chrootTaskEnv(cfg.env);
+      return launch;
     } catch (e) {
       await isolation.release();
       throw e;
@@ -127,6 +167,61 @@ export class ExecDriver extends SupervisedDriver {
         return V2TaskCgroup.fromState(state);
       default:
         throw new YurtError('invalid_argument', 'task handle state: exec handle without cgroup state');
+    }
+  }
+
+  /** The program line inside the chroot: build the root, then chroot(8) drops to the user and execs. */
+  private async chrootLine(taskDir: string, shared: string, user: TaskUser, program: string, args: string[]): Promise<string[]> {
+    const plan = await chrootPlan(this.chrootEnv(), taskDir, shared);
+    const inside = pathInChroot(plan, program);
+    await buildSkeleton(plan);
+    const drop = user.uid === 0 ? [] : [`--userspec=${user.uid}:${user.gid}`, `--groups=${user.groups.join(',')}`];
+    const [mount, chroot] = await Promise.all([this.requireProgram('mount'), this.requireProgram('chroot')]);
+    return ['/bin/sh', '-c', CHROOT_SHIM, 'yurt-chroot', mount, ...chrootOpWords(plan.ops), '--', chroot, ...drop, plan.root, inside, ...args];
+  }
+
+  private async userLine(user: TaskUser, line: string[]): Promise<string[]> {
+    return isAgentUser(user) ? line : setprivArgv(await this.requireProgram('setpriv'), user, line);
+  }
+
+  private user(spec: string): Promise<TaskUser> {
+    return resolveTaskUser(spec);
+  }
+
+  private chrootEnv(): ChrootEnv {
+    return this.opts.chrootEnv === false ? [] : (this.opts.chrootEnv ?? DEFAULT_CHROOT_ENV);
+  }
+
+  /** Null when tasks get a chroot here (probed once per driver instance), else why not. */
+  private chroot(): Promise<string | null> {
+    this.chrootProbe ??= (async () => {
+      if (this.opts.chrootEnv === false) return 'disabled by the chrootEnv option';
+      const bad = checkChrootEnv(this.chrootEnv());
+      if (bad !== null) return bad;
+      const ns = await this.namespaces();
+      if (ns !== null) return `needs a mount namespace: ${ns}`;
+      for (const p of ['mount', 'chroot']) if ((await this.program(p)) === null) return `the "${p}" program is not installed`;
+      const why = await this.probeChroot();
+      this.chrootWorks = why === null;
+      return why;
+    })();
+    return this.chrootProbe;
+  }
+
+  /** Build a real task root once in a scratch dir and run /bin/sh in it. */
+  private async probeChroot(): Promise<string | null> {
+    const dir = await mkdtemp(join(tmpdir(), 'yurt-chroot-probe-'));
+    try {
+      const root: TaskUser = { uid: 0, gid: 0, groups: [0], spec: 'root' };
+      const line = await this.chrootLine(dir, dir, root, '/bin/sh', ['-c', 'test -d /local && test -e /dev/null']);
+      await prepareTaskDirs(dir, dir, null);
+      const tools = await this.tools();
+      const { argv } = namespacedArgv(tools, 'private', 'private', line, { mountNs: true, lineReportsReady: true });
+      return await runProbe(argv);
+    } catch (e) {
+      return (e as Error).message;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }
 

@@ -44,6 +44,8 @@ export interface LaunchPlan {
   /** The program line reports "ready" on fd 3 (see LaunchSpec.reportsReady). */
   reportsReady?: boolean;
   isolation: TaskIsolation | null;
+  /** The task's environment when the driver changes it (paths inside a chroot); default cfg.env. */
+  env?: Record<string, string>;
 }
 
 interface TrackedTask {
@@ -129,7 +131,7 @@ export abstract class SupervisedDriver implements Driver {
         argv: launchPlan.argv,
         setsid: await this.requireProgram('setsid'),
         cwd: cfg.taskDir,
-        env: cfg.env,
+        env: launchPlan.env ?? cfg.env,
         stdoutPath: cfg.stdoutPath,
         stderrPath: cfg.stderrPath,
         statusPath,

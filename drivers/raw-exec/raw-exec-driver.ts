@@ -1,5 +1,6 @@
 /**
- * raw_exec: runs the command as the agent's user with no isolation, in its own session and
+ * raw_exec: runs the command as the agent's user (or as `task.User`, which needs an agent
+ * running as root: privileges are dropped with setpriv right before the exec) with no isolation, in its own session and
  * process group (so stop reaches everything it forks), under a supervisor that records the
  * exit status (drivers/process/supervisor.ts). Like Nomad, it is disabled unless the client
  * enables it, because a task runs with the agent's full privileges.
@@ -8,6 +9,8 @@ import type { DriverCapabilities, DriverFingerprint, TaskConfig } from '../drive
 import { YurtError } from '../../structs/errors.js';
 import { validateCommandConfig } from '../process/command-config.js';
 import type { TaskIsolation } from '../process/isolation.js';
+import { prepareTaskDirs, sharedAllocDir } from '../process/task-dirs.js';
+import { isAgentUser, resolveTaskUser, setprivArgv } from '../process/task-user.js';
 import { SupervisedDriver, type LaunchPlan, type SupervisedDriverOptions } from '../process/supervised-driver.js';
 
 export interface RawExecDriverOptions extends SupervisedDriverOptions {
@@ -51,9 +54,16 @@ export class RawExecDriver extends SupervisedDriver {
     return validateCommandConfig(config);
   }
 
-  protected async plan(_cfg: TaskConfig, program: string, args: string[]): Promise<LaunchPlan> {
+  protected async plan(cfg: TaskConfig, program: string, args: string[]): Promise<LaunchPlan> {
     if (!this.enabled) throw new YurtError('unavailable', 'raw_exec is disabled on this client');
-    return { argv: [program, ...args], isolation: null };
+    if (cfg.task.User === '') return { argv: [program, ...args], isolation: null };
+    const user = await resolveTaskUser(cfg.task.User);
+    if (isAgentUser(user)) return { argv: [program, ...args], isolation: null };
+    if (process.getuid?.() !== 0) {
+      throw new YurtError('invalid_argument', `raw_exec: task user "${cfg.task.User}" needs the agent to run as root (it runs as uid ${process.getuid?.()})`);
+    }
+    await prepareTaskDirs(cfg.taskDir, sharedAllocDir(cfg), user);
+    return { argv: setprivArgv(await this.requireProgram('setpriv'), user, [program, ...args]), isolation: null };
   }
 
   protected restoreIsolation(): TaskIsolation | null {
