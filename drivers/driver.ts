@@ -67,6 +67,17 @@ export interface ExitResult {
   err?: string;
 }
 
+/** What a driver knows about one of its tasks right now (`inspect`). */
+export interface TaskStatus {
+  taskId: string;
+  state: 'running' | 'exited';
+  /** Unix milliseconds. */
+  startedAt: number;
+  exit: ExitResult | null;
+  /** Driver-specific facts worth showing an operator (pid, container id, image, module). */
+  details: Record<string, string | number | boolean>;
+}
+
 export interface TaskStats {
   /** Unix milliseconds. */
   timestamp: number;
@@ -90,5 +101,7 @@ export interface Driver {
   /** Reattach to a task started before an agent restart; false when it is gone. */
   recover(handle: TaskHandle): Promise<boolean>;
   signal(taskId: string, signal: string): Promise<void>;
+  /** The task's current status, or null for a task this driver does not know. */
+  inspect(taskId: string): Promise<TaskStatus | null>;
   stats(taskId: string): Promise<TaskStats | null>;
 }

@@ -31,6 +31,7 @@ function flippingDriver(state: { healthy: boolean }): Driver {
     destroy: () => Promise.resolve(),
     recover: () => Promise.resolve(false),
     signal: unused,
+    inspect: () => Promise.resolve(null),
     stats: () => Promise.resolve(null),
   };
 }

@@ -166,6 +166,10 @@ void describe('docker driver: tasks', () => {
     const startMs = performance.now() - t0;
     assert.equal(h.driver, 'docker');
     assert.deepEqual(await d.wait(f.cfg.id), { exitCode: 42, signal: 0, oomKilled: false });
+    const status = await d.inspect(f.cfg.id);
+    assert.equal(status?.state, 'exited');
+    assert.equal(status?.exit?.exitCode, 42);
+    assert.equal(typeof status?.details['containerId'], 'string');
     assert.equal(await f.stdout(), 'hi there|a b|/local|/alloc|input\n');
     assert.equal(await f.stderr(), 'oops\n');
     assert.equal(await readFile(join(f.sharedDir, 'data', 'out'), 'utf8'), 'shared\n');

@@ -9,18 +9,11 @@
  * reattaches by container ID, and `removeOrphans` clears labelled containers that no task
  * of this client owns any more.
  */
+import { taskStatus } from '../task-status.js';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import type {
-  Driver,
-  DriverCapabilities,
-  DriverFingerprint,
-  ExitResult,
-  TaskConfig,
-  TaskHandle,
-  TaskStats,
-} from '../driver.js';
+import type { Driver, DriverCapabilities, DriverFingerprint, ExitResult, TaskConfig, TaskHandle, TaskStats, TaskStatus } from '../driver.js';
 import { ValidationError, YurtError } from '../../structs/errors.js';
 import { parseSignal, type ParsedSignal } from '../process/signals.js';
 import { buildContainerOptions, sharedAllocDir, type HostCpu } from './container-options.js';
@@ -345,6 +338,11 @@ export class DockerDriver implements Driver {
       this.settle(t, exitResult(info.State, t.signalsSent));
     }
     return true;
+  }
+
+  async inspect(taskId: string): Promise<TaskStatus | null> {
+    const t = this.tasks.get(taskId);
+    return t ? taskStatus(t, t.state) : null;
   }
 
   async stats(taskId: string): Promise<TaskStats | null> {

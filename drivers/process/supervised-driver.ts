@@ -7,19 +7,12 @@
  * supervisor's parent and gets its exit event; after a restart the driver polls the
  * supervisor's /proc entry (pid + start time) and then reads the recorded status.
  */
+import { taskStatus } from '../task-status.js';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type {
-  Driver,
-  DriverCapabilities,
-  DriverFingerprint,
-  ExitResult,
-  TaskConfig,
-  TaskHandle,
-  TaskStats,
-} from '../driver.js';
+import type { Driver, DriverCapabilities, DriverFingerprint, ExitResult, TaskConfig, TaskHandle, TaskStats, TaskStatus } from '../driver.js';
 import { ValidationError, YurtError } from '../../structs/errors.js';
 import { commandConfig, findProgram, resolveCommand } from './command-config.js';
 import type { ResourceUsage, TaskIsolation } from './isolation.js';
@@ -226,6 +219,11 @@ export abstract class SupervisedDriver implements Driver {
     if (supervisorAlive) this.schedulePoll(t);
     else await this.finalize(t);
     return true;
+  }
+
+  async inspect(taskId: string): Promise<TaskStatus | null> {
+    const t = this.tasks.get(taskId);
+    return t ? taskStatus(t, t.state) : null;
   }
 
   async stats(taskId: string): Promise<TaskStats | null> {

@@ -54,6 +54,21 @@ after(async () => {
 });
 
 void describe('raw_exec driver', () => {
+  void it('inspect: running with its pid while it runs, exited with the exit code after, null when unknown', async () => {
+    const d = newDriver();
+    const f = await fixture(sh('exec sleep 30'));
+    assert.equal(await d.inspect('no-such-task'), null);
+    await d.start(f.cfg);
+    const running = await d.inspect(f.cfg.id);
+    assert.equal(running?.state, 'running');
+    assert.equal(running?.exit, null);
+    assert.equal(typeof running?.details['pid'], 'number');
+    await d.stop(f.cfg.id, 'SIGTERM', 1000);
+    const exited = await d.inspect(f.cfg.id);
+    assert.equal(exited?.state, 'exited');
+    assert.equal(exited?.exit?.signal, 15);
+  });
+
   void it('is undetected unless enabled, detected and healthy when enabled', async () => {
     const off = await new RawExecDriver().fingerprint();
     assert.equal(off.detected, false);

@@ -121,6 +121,9 @@ void describe('wasi driver', () => {
     const f1 = await fixture('probe.wasm', ['exit', '42']);
     await shared.start(f1.cfg);
     assert.deepEqual(await shared.wait(f1.cfg.id), { exitCode: 42, signal: 0, oomKilled: false });
+    const status = await shared.inspect(f1.cfg.id);
+    assert.equal(status?.state, 'exited');
+    assert.equal(status?.exit?.exitCode, 42);
     const f2 = await fixture('probe.wasm', ['trap']);
     await shared.start(f2.cfg);
     assert.deepEqual(await shared.wait(f2.cfg.id), { exitCode: 134, signal: 0, oomKilled: false });

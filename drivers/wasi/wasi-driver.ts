@@ -12,21 +12,14 @@
  *   stop:  the runner process is signalled (and SIGKILLed after the timeout); a module
  *          cannot catch signals, so it ends at once even in a busy loop.
  */
+import { taskStatus } from '../task-status.js';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type {
-  Driver,
-  DriverCapabilities,
-  DriverFingerprint,
-  ExitResult,
-  TaskConfig,
-  TaskHandle,
-  TaskStats,
-} from '../driver.js';
+import type { Driver, DriverCapabilities, DriverFingerprint, ExitResult, TaskConfig, TaskHandle, TaskStats, TaskStatus } from '../driver.js';
 import { YurtError } from '../../structs/errors.js';
 import { CLOCK_TICKS_PER_SECOND, isProcessAlive, readProcStat, readRssBytes } from '../process/proc-stat.js';
 import { parseSignal, sendSignal } from '../process/signals.js';
@@ -324,6 +317,11 @@ export class WasiDriver implements Driver {
   }
 
   /** CPU and RSS of the runner process (Node itself, ~40 MB, plus the module's memory and code). */
+  async inspect(taskId: string): Promise<TaskStatus | null> {
+    const t = this.tasks.get(taskId);
+    return t ? taskStatus(t, t.state) : null;
+  }
+
   async stats(taskId: string): Promise<TaskStats | null> {
     const t = this.get(taskId);
     if (t.result !== null) return null;
