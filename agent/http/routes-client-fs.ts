@@ -5,7 +5,8 @@
  * Data base64). `follow=true` keeps streaming as the file grows until the task is done.
  */
 import { open, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { archiveIndexes } from '../client/log-rotator.js';
 import { isClientTerminal } from '../../structs/alloc.js';
 import { YurtError } from '../../structs/errors.js';
 import type { ApiContext } from './api-context.js';
@@ -43,31 +44,69 @@ async function serveLogs(ctx: ApiContext, rc: RequestContext): Promise<HandlerRe
     return { raw: true };
   }
 
-  const path = join(ctx.client.allocsRoot, alloc.ID, 'alloc', 'logs', `${task}.${type}.0`);
+  const logsDir = join(ctx.client.allocsRoot, alloc.ID, 'alloc', 'logs');
+  const base = `${task}.${type}`;
+  const live = join(logsDir, `${base}.0`);
   const plain = rc.query.get('plain') === 'true';
   const follow = rc.query.get('follow') === 'true';
   const originEnd = rc.query.get('origin') === 'end';
   const offsetParam = Number(rc.query.get('offset') ?? '0');
   if (!Number.isFinite(offsetParam) || offsetParam < 0) throw new YurtError('invalid_argument', 'offset must be a non-negative number');
 
-  const size = await stat(path).then(
-    (s) => s.size,
-    () => 0,
-  );
-  let pos = originEnd ? Math.max(0, size - offsetParam) : Math.min(offsetParam, size);
+  // The whole log is the rotated archives (oldest first), then the live file.
+  const files = [...(await archiveIndexes(logsDir, base)).map((i) => join(logsDir, `${base}.${i}`)), live];
+  const sizes = await Promise.all(files.map((f) => fileSize(f)));
+  const total = sizes.reduce((x, y) => x + y, 0);
+  let skip = originEnd ? Math.max(0, total - offsetParam) : Math.min(offsetParam, total);
+  let offset = skip;
   const res = rc.res;
   res.setHeader('Content-Type', plain ? 'text/plain; charset=utf-8' : 'application/json');
-  const emit = (buf: Buffer, at: number): void => {
+  const emit = (buf: Buffer, file: string): void => {
     if (buf.length === 0) return;
-    res.write(plain ? buf : JSON.stringify({ Offset: at + buf.length, Data: buf.toString('base64'), File: `alloc/logs/${task}.${type}.0` }));
+    offset += buf.length;
+    res.write(plain ? buf : JSON.stringify({ Offset: offset, Data: buf.toString('base64'), File: `alloc/logs/${basename(file)}` }));
   };
+  // Archives first: they no longer change.
+  for (let i = 0; i < files.length - 1; i++) {
+    const size = sizes[i]!;
+    if (skip >= size) {
+      skip -= size;
+      continue;
+    }
+    for (let pos = skip; pos < size; ) {
+      const chunk = await readFrom(files[i]!, pos);
+      if (chunk.length === 0) break;
+      emit(chunk, files[i]!);
+      pos += chunk.length;
+    }
+    skip = 0;
+  }
   let closed = false;
   rc.req.once('close', () => (closed = true));
+  let pos = skip;
   for (;;) {
-    const chunk = await readFrom(path, pos);
-    emit(chunk, pos);
+    const size = await fileSize(live);
+    if (size < pos) {
+      // Rotated under us (copy-truncate): what we had not read yet went to the newest archive.
+      const newest = (await archiveIndexes(logsDir, base)).at(-1);
+      if (newest !== undefined) {
+        const archived = join(logsDir, `${base}.${newest}`);
+        for (let at = pos; ; ) {
+          const rest = await readFrom(archived, at);
+          if (rest.length === 0) break;
+          emit(rest, archived);
+          at += rest.length;
+        }
+      }
+      pos = 0;
+    }
+    const chunk = await readFrom(live, pos);
+    emit(chunk, live);
     pos += chunk.length;
-    if (!follow || closed) break;
+    if (!follow || closed) {
+      if (chunk.length === 0 || closed) break;
+      continue;
+    }
     const current = server.state.allocById(alloc.ID);
     const done = !current || isClientTerminal(current.ClientStatus) || current.TaskStates[task]?.State === 'dead';
     if (done && chunk.length === 0) break;
@@ -75,6 +114,13 @@ async function serveLogs(ctx: ApiContext, rc: RequestContext): Promise<HandlerRe
   }
   res.end();
   return { raw: true };
+}
+
+async function fileSize(path: string): Promise<number> {
+  return stat(path).then(
+    (st) => st.size,
+    () => 0,
+  );
 }
 
 async function readFrom(path: string, pos: number): Promise<Buffer> {
