@@ -1,7 +1,13 @@
 /** `/v1/allocations` and `/v1/allocation/:id`, like Nomad's `api.Allocations()`. */
 import type { AllocListStub, Allocation } from '../structs/alloc.js';
 import type { HttpApi } from './http.js';
-import type { QueryOptions, QueryResult } from './query.js';
+import type { QueryOptions, QueryResult, WriteOptions, WriteResult } from './query.js';
+
+/** Nomad's AllocStopResponse: the evaluation that replaces the stopped allocation. */
+export interface AllocStopResponse {
+  EvalID: string;
+  Index?: number;
+}
 
 export class Allocations {
   constructor(private readonly http: HttpApi) {}
@@ -16,5 +22,10 @@ export class Allocations {
 
   info(id: string, opts?: QueryOptions): Promise<QueryResult<Allocation>> {
     return this.http.query(`/v1/allocation/${encodeURIComponent(id)}`, opts);
+  }
+
+  /** POST /v1/allocation/:id/stop: stop (and reschedule) one allocation. */
+  stop(id: string, opts?: WriteOptions): Promise<WriteResult<AllocStopResponse>> {
+    return this.http.write('POST', `/v1/allocation/${encodeURIComponent(id)}/stop`, undefined, opts);
   }
 }

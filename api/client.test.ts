@@ -123,3 +123,41 @@ void test('an aborted blocking query rejects with AbortError, not a transport er
   setTimeout(() => ac.abort(), 20);
   await assert.rejects(p, (e: unknown) => e instanceof Error && e.name === 'AbortError');
 });
+
+void test('plan, versions, revert, evaluate, alloc stop, drain, eligibility, scheduler config and gc use Nomad paths and bodies', async () => {
+  seen.length = 0;
+  handler = (_req, res) => res.end('{}');
+  const client = new ApiClient({ address });
+  const job = { ID: 'web' } as unknown as Parameters<typeof client.jobs.plan>[0];
+  await client.jobs.plan(job, true);
+  await client.jobs.versions('web', true);
+  await client.jobs.revert('web', 2, { enforcePriorVersion: 3 });
+  await client.jobs.evaluate('web', true);
+  await client.allocations.stop('a1');
+  await client.nodes.updateDrain('n1', { Deadline: 3.6e12, IgnoreSystemJobs: true }, false);
+  await client.nodes.updateDrain('n1', null, true);
+  await client.nodes.updateEligibility('n1', false);
+  await client.operator.raftConfiguration();
+  await client.operator.schedulerConfiguration();
+  const cfg = { SchedulerAlgorithm: 'spread' } as unknown as Parameters<typeof client.operator.updateSchedulerConfiguration>[0];
+  await client.operator.updateSchedulerConfiguration(cfg, { casIndex: 9 });
+  await client.system.garbageCollect();
+  // The previous test's abandoned blocking query may be recorded late; it is not part of this one.
+  assert.deepEqual(
+    seen.filter((s) => !s.url.startsWith('/v1/evaluation/')).map((s) => [s.method, s.url, s.body]),
+    [
+      ['POST', '/v1/job/web/plan', '{"Job":{"ID":"web"},"Diff":true}'],
+      ['GET', '/v1/job/web/versions?diffs=true', ''],
+      ['POST', '/v1/job/web/revert', '{"JobID":"web","JobVersion":2,"EnforcePriorVersion":3}'],
+      ['POST', '/v1/job/web/evaluate', '{"JobID":"web","EvalOptions":{"ForceReschedule":true}}'],
+      ['POST', '/v1/allocation/a1/stop', ''],
+      ['POST', '/v1/node/n1/drain', '{"NodeID":"n1","DrainSpec":{"Deadline":3600000000000,"IgnoreSystemJobs":true},"MarkEligible":false}'],
+      ['POST', '/v1/node/n1/drain', '{"NodeID":"n1","DrainSpec":null,"MarkEligible":true}'],
+      ['POST', '/v1/node/n1/eligibility', '{"NodeID":"n1","Eligibility":"ineligible"}'],
+      ['GET', '/v1/operator/raft/configuration', ''],
+      ['GET', '/v1/operator/scheduler/configuration', ''],
+      ['PUT', '/v1/operator/scheduler/configuration?cas=9', '{"SchedulerAlgorithm":"spread"}'],
+      ['PUT', '/v1/system/gc', ''],
+    ],
+  );
+});

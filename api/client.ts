@@ -12,7 +12,9 @@ import type { FetchFn } from './http.js';
 import { Jobs } from './jobs.js';
 import { Logs } from './logs.js';
 import { Nodes } from './nodes.js';
+import { Operator } from './operator.js';
 import { Status } from './status.js';
+import { System } from './system.js';
 
 export class ApiClient extends HttpApi {
   readonly jobs: Jobs;
@@ -22,6 +24,8 @@ export class ApiClient extends HttpApi {
   readonly agent: Agent;
   readonly status: Status;
   readonly logs: Logs;
+  readonly operator: Operator;
+  readonly system: System;
 
   constructor(config: ApiClientConfig, fetchFn?: FetchFn) {
     super(config, fetchFn);
@@ -32,6 +36,8 @@ export class ApiClient extends HttpApi {
     this.agent = new Agent(this);
     this.status = new Status(this);
     this.logs = new Logs(this);
+    this.operator = new Operator(this);
+    this.system = new System(this);
   }
 
   /** A client configured from explicit values (flags) over the YURT_ and NOMAD_ environment variables. */

@@ -14,8 +14,22 @@ export type { QueryMeta, QueryOptions, QueryResult, WriteOptions, WriteResult } 
 export { Jobs, jobPath } from './jobs.js';
 export type { DeregisterOptions, JobDeregisterResponse } from './jobs.js';
 export { Allocations } from './allocations.js';
+export type { AllocStopResponse } from './allocations.js';
 export { Evaluations } from './evaluations.js';
 export { Nodes } from './nodes.js';
+export type { DrainSpec, NodeUpdateResponse } from './nodes.js';
+export { Operator } from './operator.js';
+export type {
+  PreemptionConfig,
+  RaftConfiguration,
+  RaftServer,
+  SchedulerAlgorithm,
+  SchedulerConfiguration,
+  SchedulerConfigurationResponse,
+  SchedulerSetConfigurationResponse,
+} from './operator.js';
+export { System } from './system.js';
+export type * from './job-plan.js';
 export { Agent } from './agent.js';
 export type { AgentMember, AgentSelf, ServerMembers } from './agent.js';
 export { Status } from './status.js';

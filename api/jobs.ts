@@ -3,6 +3,14 @@ import type { AllocListStub } from '../structs/alloc.js';
 import type { Evaluation } from '../structs/eval.js';
 import type { Job, JobListStub, JobRegisterRequest, JobRegisterResponse, JobSummary } from '../structs/job.js';
 import type { HttpApi } from './http.js';
+import type {
+  JobEvaluateRequest,
+  JobEvaluateResponse,
+  JobPlanRequest,
+  JobPlanResponse,
+  JobRevertRequest,
+  JobVersionsResponse,
+} from './job-plan.js';
 import type { QueryOptions, QueryResult, WriteOptions, WriteResult } from './query.js';
 
 /** Nomad's JobDeregisterResponse. */
@@ -60,5 +68,30 @@ export class Jobs {
 
   evaluations(id: string, opts?: QueryOptions): Promise<QueryResult<Evaluation[]>> {
     return this.http.query(jobPath(id, '/evaluations'), opts);
+  }
+
+  /** The scheduler's dry run of `job` against the cluster, with the diff when `diff` is set. */
+  plan(job: Job, diff: boolean, opts?: WriteOptions): Promise<WriteResult<JobPlanResponse>> {
+    const body: JobPlanRequest = { Job: job, Diff: diff };
+    return this.http.write('POST', jobPath(job.ID, '/plan'), body, opts);
+  }
+
+  /** Every stored version, newest first; `diffs` asks for the diff between neighbours. */
+  versions(id: string, diffs: boolean, opts?: QueryOptions): Promise<QueryResult<JobVersionsResponse>> {
+    const params = { ...opts?.params, ...(diffs ? { diffs: 'true' } : {}) };
+    return this.http.query(jobPath(id, '/versions'), { ...opts, params });
+  }
+
+  /** Registers version `version` of the job again, as a new version. */
+  revert(id: string, version: number, opts?: WriteOptions & { enforcePriorVersion?: number }): Promise<WriteResult<JobRegisterResponse>> {
+    const body: JobRevertRequest = { JobID: id, JobVersion: version };
+    if (opts?.enforcePriorVersion !== undefined) body.EnforcePriorVersion = opts.enforcePriorVersion;
+    return this.http.write('POST', jobPath(id, '/revert'), body, opts);
+  }
+
+  /** Creates a new evaluation of the job (POST /v1/job/:id/evaluate). */
+  evaluate(id: string, forceReschedule: boolean, opts?: WriteOptions): Promise<WriteResult<JobEvaluateResponse>> {
+    const body: JobEvaluateRequest = { JobID: id, EvalOptions: { ForceReschedule: forceReschedule } };
+    return this.http.write('POST', jobPath(id, '/evaluate'), body, opts);
   }
 }

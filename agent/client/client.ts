@@ -254,8 +254,9 @@ export class Client {
 
   private scheduleHeartbeat(ttlMs: number): void {
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
-    // Heartbeat well inside the TTL so one slow round trip does not cost the node.
-    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), Math.max(50, ttlMs / 2));
+    // Heartbeat when the TTL runs out, as Nomad's client does: the server waits TTL plus
+    // heartbeat_grace, and the TTL rule sizes the leader's load for exactly this rate.
+    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), Math.max(50, ttlMs));
   }
 
   private async heartbeat(): Promise<void> {

@@ -20,6 +20,11 @@ import { UsageError, expectArgs, parseArgs } from '../usage.js';
 const flags = defineFlags({
   detach: { type: 'bool', help: 'Return immediately instead of entering monitor mode. After job submission, the evaluation ID will be printed to the screen, which can be used to examine the evaluation using the eval status command.' },
   verbose: { type: 'bool', help: 'Display full information: full IDs in the monitor output.' },
+  'check-index': {
+    type: 'int',
+    placeholder: 'index',
+    help: 'If set, the job is only registered or updated if the passed job modify index matches the server side version. If a check-index value of zero is passed, the job is only registered if it does not yet exist. This is the index "yurt job plan" prints.',
+  },
   output: { type: 'bool', help: 'Output the JSON that would be submitted to the HTTP API without submitting the job.' },
   var: { type: 'stringList', placeholder: 'key=value', help: 'Variable for template, can be used multiple times.' },
   'var-file': { type: 'stringList', placeholder: 'path', help: 'Path to HCL2 file containing user variables.' },
@@ -45,7 +50,8 @@ async function run(io: CliIo, argv: string[]): Promise<number> {
   const client = apiClient(io, { ...f, namespace: f.namespace ?? (job.Namespace !== '' ? job.Namespace : undefined) });
   let resp;
   try {
-    resp = (await client.jobs.register(job)).data;
+    const enforce = f['check-index'] !== undefined ? { EnforceIndex: true, JobModifyIndex: f['check-index'] } : {};
+    resp = (await client.jobs.register(job, enforce)).data;
   } catch (err) {
     return reportError(io, 'Error submitting job', err);
   }

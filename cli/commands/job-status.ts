@@ -1,4 +1,4 @@
-/** `yurt job status [job]` (and `yurt status`): the job list, or one job in detail. */
+/** `yurt job status [job]`: the job list, or one job in detail (`yurt status` dispatches here for jobs). */
 import { defineFlags } from '../../structs/flags.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, apiClient, commandHelp, generalFlags, reportError } from '../command.js';
@@ -67,12 +67,5 @@ export const jobStatusCommand: Command = {
   path: ['job', 'status'],
   synopsis: 'Display status information about a job',
   help: commandHelp({ usage: 'yurt job status [options] <job>', description, general: true, optionsTitle: 'Status Options', flags }),
-  run,
-};
-
-export const statusCommand: Command = {
-  path: ['status'],
-  synopsis: 'Display the status output for jobs',
-  help: commandHelp({ usage: 'yurt status [options] [job]', description, general: true, optionsTitle: 'Status Options', flags }),
   run,
 };

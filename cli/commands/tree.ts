@@ -4,20 +4,33 @@
  * only; bin/yurt.js hands it to the agent before the CLI loads.
  */
 import type { Command, CommandGroup } from '../command.js';
+import { agentInfoCommand, systemGcCommand } from './agent-info.js';
 import { allocLogsCommand } from './alloc-logs.js';
+import { allocStopCommand } from './alloc-stop.js';
 import { allocStatusCommand } from './alloc-status.js';
+import { evalListCommand } from './eval-list.js';
 import { evalStatusCommand } from './eval-status.js';
+import { jobAllocsCommand } from './job-allocs.js';
+import { jobEvalCommand } from './job-eval.js';
+import { jobHistoryCommand } from './job-history.js';
+import { jobPlanCommand, planCommand } from './job-plan.js';
+import { jobRevertCommand } from './job-revert.js';
 import { jobInitCommand } from './job-init.js';
 import { jobInspectCommand } from './job-inspect.js';
 import { jobRunCommand, runCommand } from './job-run.js';
-import { jobStatusCommand, statusCommand } from './job-status.js';
+import { jobStatusCommand } from './job-status.js';
+import { statusCommand } from './status.js';
 import { jobStopCommand, stopCommand } from './job-stop.js';
 import { jobValidateCommand } from './job-validate.js';
+import { nodeDrainCommand } from './node-drain.js';
+import { nodeEligibilityCommand } from './node-eligibility.js';
 import { nodeStatusCommand } from './node-status.js';
+import { raftListPeersCommand, schedulerGetConfigCommand, schedulerSetConfigCommand } from './operator.js';
 import { serverMembersCommand } from './server-members.js';
 import { versionCommand } from './version.js';
 
-function group(name: string, synopsis: string, about: string, children: Command[]): CommandGroup {
+/** `name` may be nested ("operator raft"); the group answers to its last word. */
+function group(name: string, synopsis: string, about: string, children: Array<Command | CommandGroup>): CommandGroup {
   const width = Math.max(...children.map((c) => (c.path[c.path.length - 1] ?? '').length)) + 4;
   const list = children
     .map((c) => `    ${(c.path[c.path.length - 1] ?? '').padEnd(width)}${c.synopsis}`)
@@ -34,7 +47,7 @@ ${about
 
 Subcommands:
 ${list}`;
-  return { path: [name], synopsis, help, children };
+  return { path: name.split(' '), synopsis, help, children };
 }
 
 export const jobGroup = group(
@@ -53,7 +66,19 @@ Check the status of a job:
 Stop a job:
 
     $ yurt job stop <job>`,
-  [jobInitCommand, jobInspectCommand, jobRunCommand, jobStatusCommand, jobStopCommand, jobValidateCommand],
+  [
+    jobAllocsCommand,
+    jobEvalCommand,
+    jobHistoryCommand,
+    jobInitCommand,
+    jobInspectCommand,
+    jobPlanCommand,
+    jobRevertCommand,
+    jobRunCommand,
+    jobStatusCommand,
+    jobStopCommand,
+    jobValidateCommand,
+  ],
 );
 
 export const allocGroup = group(
@@ -68,7 +93,7 @@ Inspect the status of an allocation:
 Stream a task's logs:
 
     $ yurt alloc logs -f <alloc-id> <task>`,
-  [allocLogsCommand, allocStatusCommand],
+  [allocLogsCommand, allocStatusCommand, allocStopCommand],
 );
 
 export const evalGroup = group(
@@ -79,7 +104,7 @@ export const evalGroup = group(
 Inspect an evaluation and why it did not place:
 
     $ yurt eval status <eval-id>`,
-  [evalStatusCommand],
+  [evalListCommand, evalStatusCommand],
 );
 
 export const nodeGroup = group(
@@ -90,7 +115,7 @@ export const nodeGroup = group(
 List the nodes, or show one:
 
     $ yurt node status [<node-id>]`,
-  [nodeStatusCommand],
+  [nodeDrainCommand, nodeEligibilityCommand, nodeStatusCommand],
 );
 
 export const serverGroup = group(
@@ -102,6 +127,29 @@ List the servers and see which one leads:
 
     $ yurt server members`,
   [serverMembersCommand],
+);
+
+export const operatorGroup = group(
+  'operator',
+  'Provides cluster-level tools for Yurt operators',
+  `Provides cluster-level tools for Yurt operators, such as interacting with
+the Raft subsystem and the scheduler configuration.`,
+  [
+    group('operator raft', 'Provides access to the Raft subsystem', 'Inspect the Raft peer set of the servers:\n\n    $ yurt operator raft list-peers', [raftListPeersCommand]),
+    group(
+      'operator scheduler',
+      'Provides access to the scheduler configuration',
+      'Read or change the scheduler configuration:\n\n    $ yurt operator scheduler get-config\n    $ yurt operator scheduler set-config -scheduler-algorithm=spread',
+      [schedulerGetConfigCommand, schedulerSetConfigCommand],
+    ),
+  ],
+);
+
+export const systemGroup = group(
+  'system',
+  'Interact with the system API',
+  'Run a garbage collection of jobs, evaluations, allocations and nodes:\n\n    $ yurt system gc',
+  [systemGcCommand],
 );
 
 /** Shown in help only: `yurt agent` never reaches the CLI. */
@@ -117,6 +165,7 @@ export const agentPlaceholder: Command = {
 
 export const commonCommands: Array<Command | CommandGroup> = [
   runCommand,
+  planCommand,
   stopCommand,
   statusCommand,
   allocGroup,
@@ -125,7 +174,14 @@ export const commonCommands: Array<Command | CommandGroup> = [
   agentPlaceholder,
 ];
 
-export const otherCommands: Array<Command | CommandGroup> = [evalGroup, serverGroup, versionCommand];
+export const otherCommands: Array<Command | CommandGroup> = [
+  agentInfoCommand,
+  evalGroup,
+  operatorGroup,
+  serverGroup,
+  systemGroup,
+  versionCommand,
+];
 
 export const rootHelp = ((): string => {
   const name = (c: Command | CommandGroup): string => c.path[c.path.length - 1] ?? '';

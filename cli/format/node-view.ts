@@ -68,6 +68,23 @@ function formatKVMap(m: Record<string, string>): string {
   return keys.length === 0 ? '<none>' : formatKV(keys.map((k) => [k, m[k] ?? ''] as const));
 }
 
+/**
+ * Nomad's "Device Group Attributes" (node status -verbose): one block per device group,
+ * named vendor/type/name, its attributes sorted; groups without attributes are left out.
+ */
+export function formatDeviceAttributes(node: Node): string {
+  const groups = [...(node.NodeResources?.Devices ?? [])]
+    .map((d) => ({ id: `${d.Vendor}/${d.Type}/${d.Name}`, attrs: d.Attributes ?? {} }))
+    .filter((d) => Object.keys(d.attrs).length > 0)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return groups
+    .map((d) => {
+      const keys = Object.keys(d.attrs).sort();
+      return formatKV([['Device Group', d.id], ...keys.map((k) => [k, d.attrs[k] ?? ''] as const)]);
+    })
+    .join('\n\n');
+}
+
 export function formatNodeDetail(node: Node, allocs: readonly Allocation[], opts: { verbose: boolean; nowMs: number }): string {
   const idLen = opts.verbose ? 36 : 8;
   const sections = [
@@ -99,6 +116,8 @@ export function formatNodeDetail(node: Node, allocs: readonly Allocation[], opts
   sections.push(`Allocations\n${formatAllocListStubs(allocs.map(allocStub), opts.verbose, idLen, opts.nowMs)}`);
   if (opts.verbose) {
     sections.push(`Attributes\n${formatKVMap(node.Attributes ?? {})}`);
+    const devices = formatDeviceAttributes(node);
+    if (devices !== '') sections.push(`Device Group Attributes\n${devices}`);
     sections.push(`Meta\n${formatKVMap(node.Meta ?? {})}`);
   }
   return sections.join('\n\n');

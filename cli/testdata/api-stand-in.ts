@@ -7,7 +7,13 @@
  * drive the real agent.
  *
  * Behaviour per job, from its Meta: `fail = "true"` makes the allocation fail;
- * `unplaceable = "true"` makes placement fail on memory.
+ * `unplaceable = "true"` makes placement fail on memory; `long = "true"` keeps the
+ * allocation running until it is stopped (alloc stop, a node drain).
+ *
+ * One client node (NODE_ID) serves as the local agent's node; a drain marks its running
+ * allocations for migration, stops them a step later and then ends. Plans, versions,
+ * revert, evaluate, eligibility, raft and scheduler configuration and system GC answer in
+ * Nomad's shapes. Paths in `missing` answer 404 as a router without that route does.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -17,6 +23,10 @@ import { allocStub } from '../../structs/alloc.js';
 import type { Evaluation } from '../../structs/eval.js';
 import { newAllocMetric } from '../../structs/eval.js';
 import type { Job, JobListStub, JobSummary } from '../../structs/job.js';
+import type { Node } from '../../structs/node.js';
+import type { SchedulerConfiguration } from '../../api/operator.js';
+import { node as nodeFixture } from './fixtures.js';
+import { planJob, versionDiff } from './stand-in-plan.js';
 
 export interface StandIn {
   address: string;
@@ -24,10 +34,12 @@ export interface StandIn {
   requests: string[];
   /** Simulated stdout of each allocation. */
   logs: Map<string, string>;
+  /** Route patterns (e.g. "PUT /v1/system/gc") to answer as unknown, like an agent without them. */
+  missing: Set<string>;
   close(): Promise<void>;
 }
 
-const NODE_ID = '1f2c3d4e-0000-4000-8000-000000000001';
+export const NODE_ID = '1f2c3d4e-0000-4000-8000-000000000001';
 const BASE_NS = Date.parse('2026-11-22T09:59:00Z') * 1e6;
 /** Time between state changes: long enough that the CLI sees every state, short for tests. */
 const STEP_MS = 100;
@@ -42,6 +54,18 @@ export async function startStandIn(): Promise<StandIn> {
   const requests: string[] = [];
   let waiters: Array<() => void> = [];
   const timers = new Set<NodeJS.Timeout>();
+  const versions = new Map<string, Job[]>();
+  /** Evaluations a monitor has read (their allocations are followed), and allocations it has seen since they last changed. */
+  const watched = new Set<string>();
+  const seen = new Set<string>();
+  const seenEvals = new Set<string>();
+  const missing = new Set<string>();
+  const node: Node = nodeFixture({ ID: NODE_ID, Name: 'node1', CreateIndex: 1, ModifyIndex: 1 });
+  let schedulerConfig: SchedulerConfiguration = {
+    SchedulerAlgorithm: 'binpack', MemoryOversubscriptionEnabled: false, RejectJobRegistration: false, PauseEvalBroker: false,
+    PreemptionConfig: { SystemSchedulerEnabled: true, SysBatchSchedulerEnabled: false, BatchSchedulerEnabled: false, ServiceSchedulerEnabled: false },
+    CreateIndex: 5, ModifyIndex: 5,
+  };
 
   const uuid = (prefix: string): string => {
     ids++;
@@ -86,7 +110,22 @@ export async function startStandIn(): Promise<StandIn> {
     };
   }
 
+  /**
+   * The next client status comes a step later; while a monitor follows the job with blocking
+   * queries it also waits (up to a bound) until that monitor has been shown the current one,
+   * so a loaded test machine cannot make the CLI skip a state it is expected to print.
+   */
+  function afterSeen(a: Allocation, f: () => void): void {
+    const giveUp = Date.now() + 1500;
+    const check = (): void => {
+      if (!watched.has(a.EvalID) || seen.has(a.ID) || Date.now() > giveUp) f();
+      else later(10, check);
+    };
+    later(STEP_MS, check);
+  }
+
   function setAllocStatus(a: Allocation, status: Allocation['ClientStatus'], desc: string): void {
+    seen.delete(a.ID);
     a.ClientStatus = status;
     a.ClientDescription = desc;
     const task = a.Job.TaskGroups.find((g) => g.Name === a.TaskGroup)?.Tasks[0]?.Name ?? 'task';
@@ -101,7 +140,16 @@ export async function startStandIn(): Promise<StandIn> {
   }
 
   function schedule(job: Job, ev: Evaluation): void {
-    later(STEP_MS, () => {
+    // A monitor must get to see the evaluation pending; without one (-detach) it goes on soon.
+    const giveUp = Date.now() + 1500;
+    const whenSeen = (f: () => void): (() => void) => {
+      const check = (): void => {
+        if (seenEvals.has(ev.ID) || Date.now() > giveUp) f();
+        else later(10, check);
+      };
+      return check;
+    };
+    later(STEP_MS, whenSeen(() => {
       if (job.Meta['unplaceable'] === 'true') {
         const m = { ...newAllocMetric(), NodesEvaluated: 1, NodesExhausted: 1, DimensionExhausted: { memory: 1 }, NodesAvailable: { dc1: 1 } };
         const blocked = uuid('b10c');
@@ -122,9 +170,13 @@ export async function startStandIn(): Promise<StandIn> {
           allocs.set(id, a);
           logs.set(id, `hello from ${job.ID}\nline 2\nline 3\n`);
           setAllocStatus(a, 'pending', 'No tasks have started');
-          later(STEP_MS, () => {
+          afterSeen(a, () => {
+            // Stopped meanwhile (alloc stop, a drain): the stop decides what happens next.
+            if (a.DesiredStatus !== 'run') return;
             setAllocStatus(a, 'running', 'Tasks are running');
-            later(STEP_MS, () => {
+            if (job.Meta['long'] === 'true') return;
+            afterSeen(a, () => {
+              if (a.DesiredStatus !== 'run') return;
               const fail = job.Meta['fail'] === 'true';
               logs.set(id, `${logs.get(id) ?? ''}done\n`);
               setAllocStatus(a, fail ? 'failed' : 'complete', fail ? 'Failed tasks' : 'All tasks have completed');
@@ -136,7 +188,7 @@ export async function startStandIn(): Promise<StandIn> {
       }
       ev.Status = 'complete';
       ev.ModifyIndex = changed();
-    });
+    }));
   }
 
   function register(body: unknown): unknown {
@@ -146,6 +198,7 @@ export async function startStandIn(): Promise<StandIn> {
     stored.CreateIndex = prev?.CreateIndex ?? changed();
     stored.JobModifyIndex = stored.ModifyIndex = changed();
     jobs.set(job.ID, stored);
+    versions.set(job.ID, [stored, ...(versions.get(job.ID) ?? [])]);
     const ev: Evaluation = {
       ID: uuid('e0a1'), Namespace: stored.Namespace, Priority: stored.Priority, Type: stored.Type, TriggeredBy: 'job-register',
       JobID: stored.ID, JobModifyIndex: stored.JobModifyIndex, NodeID: '', NodeModifyIndex: 0, DeploymentID: '', Status: 'pending',
@@ -156,6 +209,49 @@ export async function startStandIn(): Promise<StandIn> {
     evals.set(ev.ID, ev);
     schedule(stored, ev);
     return { EvalID: ev.ID, EvalCreateIndex: ev.CreateIndex, JobModifyIndex: stored.JobModifyIndex, Warnings: '', Index: ev.CreateIndex };
+  }
+
+  /** A new evaluation of a job that completes a step later without placing anything. */
+  function quietEval(jobId: string, triggeredBy: Evaluation['TriggeredBy'], nodeId = ''): Evaluation {
+    const job = jobs.get(jobId);
+    const ev: Evaluation = {
+      ID: uuid('e0a1'), Namespace: job?.Namespace ?? 'default', Priority: job?.Priority ?? 50, Type: job?.Type ?? 'service', TriggeredBy: triggeredBy,
+      JobID: jobId, JobModifyIndex: job?.JobModifyIndex ?? 0, NodeID: nodeId, NodeModifyIndex: 0, DeploymentID: '', Status: 'pending',
+      StatusDescription: '', Wait: 0, WaitUntil: 0, NextEval: '', PreviousEval: '', BlockedEval: '', FailedTGAllocs: null,
+      ClassEligibility: null, EscapedComputedClass: false, QueuedAllocations: {}, SnapshotIndex: 0, CreateIndex: changed(),
+      ModifyIndex: index, CreateTime: BASE_NS, ModifyTime: BASE_NS,
+    };
+    evals.set(ev.ID, ev);
+    later(STEP_MS, () => {
+      ev.Status = 'complete';
+      ev.ModifyIndex = changed();
+    });
+    return ev;
+  }
+
+  /** Stops a running allocation: desired stop at once, the client reports it complete a step later. */
+  function stopAlloc(a: Allocation, migrate: boolean): void {
+    a.DesiredStatus = 'stop';
+    if (migrate) a.DesiredTransition = { Migrate: true };
+    a.ModifyIndex = changed();
+    later(STEP_MS, () => setAllocStatus(a, 'complete', 'All tasks have completed'));
+  }
+
+  /** Drain: mark for migration now, stop a step later, end the drain once all have stopped. */
+  function drain(): void {
+    const running = [...allocs.values()].filter((a) => a.NodeID === NODE_ID && a.DesiredStatus === 'run' && (a.ClientStatus === 'running' || a.ClientStatus === 'pending'));
+    for (const a of running) {
+      a.DesiredTransition = { Migrate: true };
+      a.ModifyIndex = changed();
+    }
+    later(STEP_MS, () => {
+      for (const a of running) stopAlloc(a, true);
+      later(STEP_MS * 2, () => {
+        node.DrainStrategy = null;
+        node.Drain = false;
+        node.ModifyIndex = changed();
+      });
+    });
   }
 
   /** Stops the job's allocations at once and answers with a completed deregister eval. */
@@ -210,6 +306,93 @@ export async function startStandIn(): Promise<StandIn> {
     }
   }
 
+  function nodeStub(n: Node): Record<string, unknown> {
+    return {
+      ID: n.ID, Datacenter: n.Datacenter, Name: n.Name, Address: '127.0.0.1', NodeClass: n.NodeClass, NodePool: n.NodePool, Version: '0.1.0',
+      Drain: n.Drain, SchedulingEligibility: n.SchedulingEligibility, Status: n.Status, StatusDescription: '', Drivers: n.Drivers,
+      CreateIndex: n.CreateIndex, ModifyIndex: n.ModifyIndex,
+    };
+  }
+
+  /** POST/PUT routes; undefined when none matches. */
+  function write(method: string, url: URL, parts: string[], body: string, res: ServerResponse): boolean {
+    const [, kind, id, sub] = parts;
+    const json = (): Record<string, unknown> => (body === '' ? {} : (JSON.parse(body) as Record<string, unknown>));
+    if (method === 'POST' && kind === 'job' && sub !== undefined) {
+      const job = jobs.get(id ?? '');
+      if (sub === 'plan') {
+        const next = (json() as { Job: Job }).Job;
+        send(res, 200, planJob({ ...next, Meta: next.Meta ?? {} }, job, job?.JobModifyIndex ?? 0));
+        return true;
+      }
+      if (job === undefined) {
+        send(res, 404, 'job not found', 'not_found');
+        return true;
+      }
+      if (sub === 'revert') {
+        const want = Number(json()['JobVersion']);
+        const old = (versions.get(job.ID) ?? []).find((v) => v.Version === want);
+        if (old === undefined) send(res, 400, `job "${job.ID}" has no version ${want}`, 'invalid_argument');
+        else send(res, 200, register({ Job: old }));
+        return true;
+      }
+      if (sub === 'evaluate') {
+        const ev = quietEval(job.ID, 'job-register');
+        send(res, 200, { EvalID: ev.ID, EvalCreateIndex: ev.CreateIndex, JobModifyIndex: job.JobModifyIndex, Index: index });
+        return true;
+      }
+    }
+    if (method === 'POST' && kind === 'allocation' && sub === 'stop') {
+      const a = allocs.get(id ?? '');
+      if (a === undefined) {
+        send(res, 404, 'alloc not found', 'not_found');
+        return true;
+      }
+      stopAlloc(a, true);
+      send(res, 200, { EvalID: quietEval(a.JobID, 'alloc-stop').ID, Index: index });
+      return true;
+    }
+    if (method === 'POST' && kind === 'node' && (sub === 'drain' || sub === 'eligibility')) {
+      if (id !== NODE_ID) {
+        send(res, 404, 'node not found', 'not_found');
+        return true;
+      }
+      const b = json();
+      if (sub === 'eligibility') {
+        node.SchedulingEligibility = b['Eligibility'] === 'eligible' ? 'eligible' : 'ineligible';
+      } else if (b['DrainSpec'] === null || b['DrainSpec'] === undefined) {
+        node.DrainStrategy = null;
+        node.Drain = false;
+        if (b['MarkEligible'] === true) node.SchedulingEligibility = 'eligible';
+      } else {
+        const spec = b['DrainSpec'] as { Deadline: number; IgnoreSystemJobs: boolean };
+        node.DrainStrategy = { Deadline: spec.Deadline, IgnoreSystemJobs: spec.IgnoreSystemJobs, ForceDeadline: 0, StartedAt: BASE_NS };
+        node.Drain = true;
+        node.SchedulingEligibility = 'ineligible';
+        drain();
+      }
+      node.ModifyIndex = changed();
+      send(res, 200, { EvalIDs: [], EvalCreateIndex: 0, NodeModifyIndex: node.ModifyIndex, Index: index });
+      return true;
+    }
+    if (method === 'PUT' && kind === 'operator' && id === 'scheduler' && sub === 'configuration') {
+      const cas = url.searchParams.get('cas');
+      if (cas !== null && Number(cas) !== schedulerConfig.ModifyIndex) {
+        send(res, 200, { Updated: false, Index: index });
+        return true;
+      }
+      schedulerConfig = { ...(json() as unknown as SchedulerConfiguration), CreateIndex: schedulerConfig.CreateIndex, ModifyIndex: changed() };
+      send(res, 200, { Updated: true, Index: index });
+      return true;
+    }
+    if (method === 'PUT' && kind === 'system' && id === 'gc') {
+      for (const [evId, ev] of evals) if (ev.Status === 'complete' && ![...allocs.values()].some((a) => a.EvalID === evId)) evals.delete(evId);
+      send(res, 200, null);
+      return true;
+    }
+    return false;
+  }
+
   function send(res: ServerResponse, status: number, body: unknown, code?: string): void {
     if (status >= 400) {
       res.writeHead(status, { 'Content-Type': 'text/plain', ...(code ? { 'X-Yurt-Error-Code': code } : {}) });
@@ -250,12 +433,26 @@ export async function startStandIn(): Promise<StandIn> {
     const parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
     const prefix = url.searchParams.get('prefix') ?? '';
     const [, kind, id, sub] = parts;
+    const pattern = `${req.method ?? ''} /${parts.map((p, i) => (i === 2 && (kind === 'job' || kind === 'node' || kind === 'allocation') ? ':id' : p)).join('/')}`;
+    if (missing.has(pattern)) return send(res, 404, 'Invalid URL path', 'not_found');
     const jobAllocs = (jobId: string): AllocListStub[] => [...allocs.values()].filter((a) => a.JobID === jobId).map(allocStub);
     const allocIndex = (jobId: string): number => Math.max(0, ...[...allocs.values()].filter((a) => a.JobID === jobId).map((a) => a.ModifyIndex));
 
-    if (req.method === 'POST' && kind === 'jobs') return send(res, 200, register(JSON.parse(body)));
+    if (req.method === 'POST' && kind === 'jobs') {
+      const reg = JSON.parse(body) as { Job: Job; EnforceIndex?: boolean; JobModifyIndex?: number };
+      const have = jobs.get(reg.Job.ID)?.JobModifyIndex ?? 0;
+      // Nomad's check-and-set on register: index 0 means "must not exist yet".
+      if (reg.EnforceIndex === true && have !== (reg.JobModifyIndex ?? 0)) {
+        const why = reg.JobModifyIndex === 0 ? 'job already exists' : `job exists with conflicting job modify index: ${have}`;
+        return send(res, 400, `Enforcing job modify index ${reg.JobModifyIndex ?? 0}: ${why}`, 'conflict');
+      }
+      return send(res, 200, register(reg));
+    }
     if (req.method === 'DELETE' && kind === 'job') return deregister(res, id ?? '', url.searchParams.get('purge') === 'true');
-    if (req.method !== 'GET') return send(res, 405, 'method not allowed', 'method_not_allowed');
+    if (req.method !== 'GET') {
+      if (write(req.method ?? '', url, parts, body, res)) return;
+      return send(res, 405, 'method not allowed', 'method_not_allowed');
+    }
     switch (kind) {
       case 'jobs':
         return send(res, 200, [...jobs.values()].filter((j) => j.ID.startsWith(prefix)).map(jobStub));
@@ -264,18 +461,32 @@ export async function startStandIn(): Promise<StandIn> {
         if (job === undefined) return send(res, 404, 'job not found', 'not_found');
         if (sub === undefined) return send(res, 200, job);
         if (sub === 'summary') return send(res, 200, summary(job));
+        if (sub === 'versions') {
+          const vs = versions.get(job.ID) ?? [];
+          const diffs = url.searchParams.get('diffs') === 'true' ? vs.slice(0, -1).map((v, i) => versionDiff(v, vs[i + 1] ?? v)) : null;
+          return send(res, 200, { Versions: vs, Diffs: diffs });
+        }
         if (sub === 'evaluations') return send(res, 200, [...evals.values()].filter((e) => e.JobID === job.ID));
         if (sub === 'allocations') {
           await blocking(url, () => allocIndex(job.ID));
-          return send(res, 200, jobAllocs(job.ID));
+          const list = jobAllocs(job.ID);
+          for (const a of list) seen.add(a.ID);
+          return send(res, 200, list);
         }
         break;
       }
       case 'evaluation': {
         const ev = evals.get(id ?? '');
         if (ev === undefined) return send(res, 404, 'eval not found', 'not_found');
-        if (sub === 'allocations') return send(res, 200, [...allocs.values()].filter((a) => a.EvalID === ev.ID).map(allocStub));
+        if (sub === 'allocations') {
+          const list = [...allocs.values()].filter((a) => a.EvalID === ev.ID).map(allocStub);
+          for (const a of list) seen.add(a.ID);
+          return send(res, 200, list);
+        }
+        // Monitors start by reading the evaluation, before they block on anything.
+        watched.add(ev.ID);
         await blocking(url, () => ev.ModifyIndex);
+        seenEvals.add(ev.ID);
         return send(res, 200, ev);
       }
       case 'evaluations':
@@ -286,6 +497,37 @@ export async function startStandIn(): Promise<StandIn> {
         const a = allocs.get(id ?? '');
         return a === undefined ? send(res, 404, 'alloc not found', 'not_found') : send(res, 200, a);
       }
+      case 'nodes':
+        return send(res, 200, [node].filter((n) => n.ID.startsWith(prefix)).map(nodeStub));
+      case 'node': {
+        if (id !== NODE_ID) return send(res, 404, 'node not found', 'not_found');
+        if (sub === 'allocations') {
+          await blocking(url, () => Math.max(0, ...[...allocs.values()].filter((a) => a.NodeID === NODE_ID).map((a) => a.ModifyIndex)));
+          return send(res, 200, [...allocs.values()].filter((a) => a.NodeID === NODE_ID));
+        }
+        return send(res, 200, node);
+      }
+      case 'agent':
+        if (id === 'self') {
+          return send(res, 200, {
+            config: { Region: 'global', Datacenter: 'dc1' },
+            member: { Name: 'server1.global', Addr: '127.0.0.1', Port: 4648, Tags: {}, Status: 'alive' },
+            stats: { client: { node_id: NODE_ID, known_servers: '127.0.0.1:4647' }, nomad: { leader: 'true', server: 'true' }, raft: { state: 'Leader' } },
+          });
+        }
+        break;
+      case 'operator':
+        if (id === 'raft' && sub === 'configuration') {
+          return send(res, 200, {
+            Index: 7,
+            Servers: [
+              { ID: 's1', Node: 'server1.global', Address: '127.0.0.1:4647', Leader: true, Voter: true, RaftProtocol: '3' },
+              { ID: 's2', Node: 's2', Address: '127.0.0.2:4647', Leader: false, Voter: true, RaftProtocol: '3' },
+            ],
+          });
+        }
+        if (id === 'scheduler' && sub === 'configuration') return send(res, 200, { SchedulerConfig: schedulerConfig, Index: schedulerConfig.ModifyIndex });
+        break;
       case 'client':
         if (id === 'fs' && sub === 'logs') {
           const allocId = parts[4] ?? '';
@@ -314,6 +556,7 @@ export async function startStandIn(): Promise<StandIn> {
     address: `http://127.0.0.1:${port}`,
     requests,
     logs,
+    missing,
     close: async () => {
       for (const t of timers) clearTimeout(t);
       for (const w of waiters) w();
