@@ -15,7 +15,12 @@ export function agentRoutes(ctx: ApiContext): Route[] {
         json: {
           config: ctx.config(),
           member: ctx.members().find((m) => m.Name === `${ctx.nodeName}.${ctx.region}`) ?? null,
-          stats: { raft: ctx.server?.raft.stats() ?? {}, broker: ctx.server?.broker.stats() ?? {} },
+          stats: {
+            raft: ctx.server?.raft.stats() ?? {},
+            broker: ctx.server?.broker.stats() ?? {},
+            // Nomad's CLI finds "this node" (-self) here.
+            ...(ctx.client ? { client: { node_id: ctx.client.nodeId() ?? '' } } : {}),
+          },
         },
       }),
     },

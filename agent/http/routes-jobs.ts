@@ -140,6 +140,29 @@ export function jobRoutes(ctx: ApiContext): Route[] {
       handler: (rc) => ({ json: needServer(ctx).state.evalsByJob(namespaceOf(rc), rc.params['id']!) }),
     },
     {
+      method: 'POST',
+      path: '/v1/job/:id/evaluate',
+      handler: async (rc) => {
+        if (!ctx.endpoints) throw new YurtError('unavailable', 'this agent is not a server');
+        const r = await ctx.endpoints.jobEvaluate(namespaceOf(rc), rc.params['id']!);
+        return { json: r, index: r.Index };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/job/:id/revert',
+      handler: async (rc) => {
+        if (!ctx.endpoints) throw new YurtError('unavailable', 'this agent is not a server');
+        const body = (await rc.body()) as { JobVersion?: unknown; EnforcePriorVersion?: unknown };
+        if (typeof body.JobVersion !== 'number' || !Number.isInteger(body.JobVersion) || body.JobVersion < 0) {
+          throw new YurtError('invalid_argument', 'JobVersion must be a non-negative integer');
+        }
+        const enforce = typeof body.EnforcePriorVersion === 'number' ? body.EnforcePriorVersion : undefined;
+        const r = await ctx.endpoints.jobRevert(namespaceOf(rc), rc.params['id']!, body.JobVersion, enforce);
+        return { json: r, index: r.Index };
+      },
+    },
+    {
       method: 'GET',
       path: '/v1/job/:id/versions',
       tables: ['job_versions'],

@@ -66,6 +66,10 @@ export class ServerEndpoints {
   register(rpc: RpcServer): void {
     rpc.handle('Status.Ping', () => ({ ok: true }));
     rpc.handle('Job.Register', (a) => this.jobRegister((a as { Job: Job }).Job));
+    rpc.handle('Job.Evaluate', (a) => {
+      const x = a as { Namespace: string; JobID: string };
+      return this.jobEvaluate(x.Namespace, x.JobID);
+    });
     rpc.handle('Job.Deregister', (a) => {
       const x = a as { Namespace: string; JobID: string; Purge: boolean };
       return this.jobDeregister(x.Namespace, x.JobID, x.Purge);
@@ -105,6 +109,32 @@ export class ServerEndpoints {
     const ev = periodicOrParam ? null : this.server.newEval(job, 'job-register');
     const res = (await this.server.applyCommand({ type: 'JobRegister', job, eval: ev, now: nowNs() })) as JobRegisterResult;
     return { EvalID: res.evalId, EvalCreateIndex: res.evalCreateIndex, JobModifyIndex: res.jobModifyIndex, Warnings: '', Index: res.evalCreateIndex || res.jobModifyIndex };
+  }
+
+  /** Nomad's Job.Evaluate: a fresh evaluation of the job as it stands. */
+  async jobEvaluate(namespace: string, jobId: string): Promise<JobDeregisterResponse> {
+    if (!this.server.isLeader()) return this.forward('Job.Evaluate', { Namespace: namespace, JobID: jobId });
+    const job = this.server.state.jobById(namespace, jobId);
+    if (!job) throw new YurtError('not_found', `job not found: ${jobId}`);
+    if (job.Periodic?.Enabled === true || job.ParameterizedJob !== undefined) {
+      throw new YurtError('invalid_argument', "can't evaluate periodic or parameterized job");
+    }
+    const ev = this.server.newEval(job, 'job-register');
+    const res = (await this.server.applyCommand({ type: 'EvalUpsert', evals: [ev] })) as { index: number };
+    return { EvalID: ev.ID, EvalCreateIndex: res.index, JobModifyIndex: job.JobModifyIndex, Index: res.index };
+  }
+
+  /** Nomad's Job.Revert: register an earlier version again (as a new version). */
+  async jobRevert(namespace: string, jobId: string, version: number, enforcePriorVersion?: number): Promise<JobRegisterResponse> {
+    const current = this.server.state.jobById(namespace, jobId);
+    if (!current) throw new YurtError('not_found', `job not found: ${jobId}`);
+    if (enforcePriorVersion !== undefined && current.Version !== enforcePriorVersion) {
+      throw new YurtError('conflict', `current job has version ${current.Version}; enforcing version ${enforcePriorVersion}`);
+    }
+    if (version === current.Version) throw new YurtError('invalid_argument', `can't revert to current version ${version}`);
+    const old = this.server.state.jobVersion(namespace, jobId, version);
+    if (!old) throw new YurtError('not_found', `job ${jobId} has no version ${version}`);
+    return this.jobRegister({ ...old, Stop: false });
   }
 
   async jobDeregister(namespace: string, jobId: string, purge: boolean): Promise<JobDeregisterResponse> {
