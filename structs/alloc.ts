@@ -25,6 +25,9 @@ export const TaskEventType = {
   RestartSignal: 'Restart Signaled',
   TaskSiblingFailed: 'Sibling Task Failed',
   OOMKilled: 'OOM Killed',
+  FailedRestoring: 'Failed Restoring Task',
+  LeaderDead: 'Leader Task Dead',
+  MainTasksDone: 'Main Tasks Completed',
 } as const;
 export type TaskEventTypeName = (typeof TaskEventType)[keyof typeof TaskEventType];
 

@@ -141,11 +141,60 @@ export class AllocRunner {
     );
     rotator.start();
     try {
-      await Promise.all(this.runners.map((r) => r.run()));
+      await this.runLifecycle();
     } finally {
       await rotator.stop();
     }
     this.onTaskChange();
+  }
+
+  /**
+   * Nomad's task lifecycle: prestart tasks run (and must succeed) before the main tasks, prestart
+   * sidecars keep running beside them; poststart tasks start once the main tasks run; when the
+   * main tasks are done, sidecars are stopped; poststop tasks run last.
+   */
+  private async runLifecycle(): Promise<void> {
+    const stage = (hook: TaskRunner['hook']): TaskRunner[] => this.runners.filter((r) => r.hook === hook);
+    const main = stage('main');
+    const prestart = stage('prestart');
+    const poststart = stage('poststart');
+    const poststop = stage('poststop');
+    const sidecars = [...prestart, ...poststart].filter((r) => r.sidecar);
+    const running: Array<Promise<void>> = prestart.filter((r) => r.sidecar).map((r) => r.run());
+    await Promise.all(prestart.filter((r) => !r.sidecar).map((r) => r.run()));
+    const prestartFailed = prestart.some((r) => !r.sidecar && r.state.Failed);
+    if (prestartFailed || this.stopping) {
+      for (const r of [...main, ...poststart]) r.markNotRun(prestartFailed ? 'a prestart task failed' : 'allocation stopped');
+    } else {
+      const mainRuns = main.map((r) => r.run());
+      await this.waitFor(() => main.every((r) => r.state.State !== 'pending'));
+      if (this.stopping) poststart.forEach((r) => r.markNotRun('allocation stopped'));
+      else running.push(...poststart.map((r) => r.run()));
+      await Promise.all(mainRuns);
+    }
+    for (const r of sidecars) {
+      if (!r.isDead()) {
+        r.state.Events.push(taskEvent(TaskEventType.MainTasksDone, { DisplayMessage: 'Main tasks in the group have completed' }));
+        void r.kill('Main tasks in the group have completed');
+      }
+    }
+    await Promise.all(running);
+    await Promise.all(poststop.map((r) => r.run()));
+  }
+
+  private readonly waiters = new Set<() => void>();
+
+  /** Resolve once `pred` holds, re-checked on every task change. */
+  private waitFor(pred: () => boolean): Promise<void> {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!pred()) return;
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+    });
   }
 
   /** The server changed the allocation; a stop request stops every task. */
@@ -157,18 +206,32 @@ export class AllocRunner {
   async stop(reason: string): Promise<void> {
     if (this.stopping) return this.done;
     this.stopping = true;
-    await Promise.all(this.runners.map((r) => r.kill(reason)));
+    // poststop tasks are not killed: they run once the others have stopped, also on a stop.
+    await Promise.all(this.runners.filter((r) => r.hook !== 'poststop').map((r) => r.kill(reason)));
     await this.done;
   }
 
   private onTaskChange(): void {
+    for (const w of [...this.waiters]) w();
     const next = this.deriveStatus();
+    const deadLeader = this.runners.find((r) => r.leader && r.isDead());
+    if (deadLeader && !this.stopping) {
+      // The leader is done: the group is done (Nomad stops the other tasks gracefully).
+      this.stopping = true;
+      for (const r of this.runners) {
+        if (r === deadLeader || r.isDead()) continue;
+        if (r.hook === 'poststop') continue;
+        r.state.Events.push(taskEvent(TaskEventType.LeaderDead, { DisplayMessage: `Leader Task "${deadLeader.name}" is dead` }));
+        if (r.state.State === 'pending') r.markNotRun('leader task is dead');
+        else void r.kill(`Leader Task "${deadLeader.name}" is dead`);
+      }
+    }
     const failedTask = this.runners.find((r) => r.isDead() && r.state.Failed);
     if (failedTask && !this.stopping) {
       // One task failing fails the group: stop its siblings (Nomad: "Sibling Task Failed").
       this.stopping = true;
       for (const r of this.runners) {
-        if (!r.isDead()) {
+        if (!r.isDead() && r.hook !== 'poststop') {
           r.state.Events.push(taskEvent(TaskEventType.TaskSiblingFailed, { DisplayMessage: `Task's sibling "${failedTask.name}" failed` }));
           void r.kill(`Task's sibling "${failedTask.name}" failed`);
         }

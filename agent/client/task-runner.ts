@@ -81,18 +81,28 @@ export class TaskRunner {
     const tracker = new RestartTracker(policy ?? { Attempts: 0, Interval: 0, Delay: 0, Mode: 'fail' }, this.d.alloc.Job.Type);
     if (this.d.restore?.state.State === 'dead') return;
     let recovered = false;
+    /** Set when the task was running before a restart and could not be reattached. */
+    let lostInRestart: ExitResult | null = null;
     if (this.d.restore?.handle) {
       recovered = await driver.recover(this.d.restore.handle).catch((err: unknown) => {
         this.d.logger.warn({ err, task: task.Name }, 'could not reattach to task after restart');
         return false;
       });
       this.d.logger.info({ task: task.Name, recovered }, recovered ? 'reattached to task after restart' : 'task did not survive the restart');
+      if (!recovered) {
+        // Nomad's rule: an unrecoverable task is reported and then follows its restart policy.
+        this.emit(taskEvent(TaskEventType.FailedRestoring, { DisplayMessage: 'failed to restore task; will follow the restart policy', FailsTask: false }));
+        lostInRestart = { exitCode: -1, signal: 0, oomKilled: false, err: 'failed to restore task' };
+      }
     }
     if (!this.d.restore) this.emit(taskEvent(TaskEventType.TaskSetup, { DisplayMessage: 'Building Task Directory', Message: 'Building Task Directory' }));
     while (!this.killRequested) {
       let exit: ExitResult;
       try {
-        if (recovered) {
+        if (lostInRestart) {
+          exit = lostInRestart;
+          lostInRestart = null;
+        } else if (recovered) {
           recovered = false;
           this.runningNow = true;
           exit = await this.waitExit(driver);
@@ -172,6 +182,26 @@ export class TaskRunner {
     await driver.destroy(this.taskId).catch(() => undefined);
     await this.d.onHandle(null);
     return exit;
+  }
+
+  /** The task will never run (an earlier lifecycle stage failed or the allocation stopped first). */
+  markNotRun(reason: string): void {
+    if (this.state.State !== 'pending') return;
+    this.killRequested = true;
+    this.finish(false, taskEvent(TaskEventType.Killed, { DisplayMessage: reason }));
+  }
+
+  /** Lifecycle of the task per its `lifecycle` block; main tasks have none. */
+  get hook(): 'prestart' | 'poststart' | 'poststop' | 'main' {
+    return this.d.task.Lifecycle?.Hook ?? 'main';
+  }
+
+  get sidecar(): boolean {
+    return this.d.task.Lifecycle?.Sidecar === true;
+  }
+
+  get leader(): boolean {
+    return this.d.task.Leader;
   }
 
   /** Stop the task (signal, kill_timeout, then SIGKILL) and keep it from restarting. */
