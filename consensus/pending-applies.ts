@@ -50,6 +50,28 @@ export class PendingApplies {
     }
   }
 
+  /** Fails the waiters above `index`: what is committed will still be applied and settle
+   *  normally, whoever leads. */
+  rejectAbove(index: number, error: () => Error): void {
+    for (const [i, w] of this.waiters) {
+      if (i <= index) continue;
+      clearTimeout(w.timer);
+      w.reject(error());
+      this.waiters.delete(i);
+    }
+  }
+
+  /** Fails the waiters at or below `index`: those entries reached this server inside a
+   *  snapshot, so whether they were the ones proposed is unknown. */
+  rejectUpTo(index: number, error: () => Error): void {
+    for (const [i, w] of this.waiters) {
+      if (i > index) continue;
+      clearTimeout(w.timer);
+      w.reject(error());
+      this.waiters.delete(i);
+    }
+  }
+
   rejectAll(error: () => Error): void {
     for (const w of this.waiters.values()) {
       clearTimeout(w.timer);

@@ -3,6 +3,12 @@
  * as soon as it is appended, committed or not (Raft thesis §4.1); truncating that entry
  * reverts to the previous one. Addresses travel with ids so every server learns how to
  * reach its peers from the log itself.
+ *
+ * Changes are single-server (thesis §4.1): each adds, promotes or removes one server, so
+ * any majority of the old configuration overlaps any majority of the new one and no joint
+ * consensus is needed — provided the leader lets only one change be uncommitted at a time.
+ * A new server joins as a non-voter (it replicates but neither votes nor counts toward
+ * commit) and is promoted once it has caught up (thesis §4.2.1).
  */
 import type { FieldError } from '../../structs/errors.js';
 import { YurtError } from '../../structs/errors.js';
@@ -29,6 +35,57 @@ export const emptyConfiguration: IndexedConfiguration = { index: 0, configuratio
 
 export function voterIds(c: Configuration): string[] {
   return c.servers.filter((s) => s.suffrage === 'voter').map((s) => s.id);
+}
+
+export function findServer(c: Configuration, id: string): Server | undefined {
+  return c.servers.find((s) => s.id === id);
+}
+
+/** One single-server membership change. */
+export type ConfigChange =
+  | { type: 'addNonVoter'; id: string; address: string }
+  | { type: 'addVoter'; id: string; address: string }
+  | { type: 'promote'; id: string }
+  | { type: 'remove'; id: string };
+
+/**
+ * The configuration after `change`, `null` when the change is already in effect (adding a
+ * server that is there with that address and at least that suffrage: retries are harmless),
+ * or a YurtError saying why it cannot be made.
+ */
+export function applyConfigChange(c: Configuration, change: ConfigChange): Configuration | null | YurtError {
+  if (change.id === '') return new YurtError('invalid_argument', 'a server id must not be empty');
+  const existing = findServer(c, change.id);
+  switch (change.type) {
+    case 'addNonVoter':
+    case 'addVoter': {
+      if (change.address === '') return new YurtError('invalid_argument', `server ${change.id}: the address must not be empty`);
+      const clash = c.servers.find((s) => s.address === change.address && s.id !== change.id);
+      if (clash !== undefined) {
+        return new YurtError('conflict', `address ${change.address} already belongs to server ${clash.id}`, {
+          details: { id: change.id, address: change.address, existing: clash.id },
+        });
+      }
+      const suffrage: Suffrage = change.type === 'addVoter' || existing?.suffrage === 'voter' ? 'voter' : 'nonvoter';
+      if (existing !== undefined && existing.address === change.address && existing.suffrage === suffrage) return null;
+      const updated: Server = { id: change.id, address: change.address, suffrage };
+      return existing === undefined
+        ? { servers: [...c.servers, updated] }
+        : { servers: c.servers.map((s) => (s.id === change.id ? updated : s)) };
+    }
+    case 'promote':
+      if (existing === undefined) return new YurtError('not_found', `server ${change.id} is not in the configuration`);
+      if (existing.suffrage === 'voter') return null;
+      return { servers: c.servers.map((s) => (s.id === change.id ? { ...s, suffrage: 'voter' as const } : s)) };
+    case 'remove': {
+      if (existing === undefined) return new YurtError('not_found', `server ${change.id} is not in the configuration`);
+      const next = { servers: c.servers.filter((s) => s.id !== change.id) };
+      if (voterIds(next).length === 0) {
+        return new YurtError('invalid_argument', `removing ${change.id} would leave the cluster without a voter`);
+      }
+      return next;
+    }
+  }
 }
 
 /** Problems with a configuration, empty when it is usable. */

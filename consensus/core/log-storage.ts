@@ -4,7 +4,7 @@
  * readable here. LMDB reads are synchronous, which is what lets the pure core consult the
  * real store without I/O of its own.
  */
-import type { Entry, HardState } from './messages.js';
+import type { Entry, HardState, SnapshotMeta } from './messages.js';
 
 export interface LogStorage {
   /** Term, vote and commit as last persisted ({0, '', 0} for a new node). */
@@ -19,6 +19,10 @@ export interface LogStorage {
   /** Entries [lo, hi) with firstIndex() <= lo <= hi <= lastIndex()+1. Stops once the total size
    *  exceeds maxBytes, but always returns at least one entry when lo < hi. */
   entries(lo: number, hi: number, maxBytes: number): Entry[];
-  /** The latest `config` entry at or below `index`, including one retained across compaction. */
+  /** The latest `config` entry at or below `index` still held (the configuration of the
+   *  compacted prefix is the snapshot's). */
   lastConfig(index: number): Entry | undefined;
+  /** The newest snapshot (`noSnapshot` when none); firstIndex() - 1 <= its index, because
+   *  the log is only ever compacted up to a snapshot. */
+  snapshot(): SnapshotMeta;
 }

@@ -1,11 +1,12 @@
 /**
  * The log as the core reasons about it: durable entries in `LogStorage` followed by
- * `Unstable` ones, plus the commit and applied indexes. Implements the log-matching rules
- * of the Raft paper (§5.3) and the conflict search used for fast backtracking.
+ * `Unstable` ones (or a pending snapshot that replaces the durable part), plus the commit
+ * and applied indexes. Implements the log-matching rules of the Raft paper (§5.3) and the
+ * conflict search used for fast backtracking.
  */
 import { YurtError } from '../../structs/errors.js';
 import type { LogStorage } from './log-storage.js';
-import type { Entry } from './messages.js';
+import type { Entry, SnapshotMeta } from './messages.js';
 import { entrySize } from './messages.js';
 import { Unstable } from './unstable.js';
 
@@ -25,23 +26,30 @@ export class RaftLog {
   }
 
   firstIndex(): number {
-    return this.storage.firstIndex();
+    return this.unstable.firstIndex() ?? this.storage.firstIndex();
   }
 
   lastIndex(): number {
     return this.unstable.lastIndex() ?? this.storage.lastIndex();
   }
 
-  /** The highest index known durable: storage's tail, unless unstable entries replace it. */
+  /** The highest index known durable: storage's tail, unless unstable entries or a pending
+   *  snapshot replace it. */
   stableIndex(): number {
+    if (this.unstable.snapshot !== undefined) return 0;
     return this.unstable.entries.length > 0 ? this.unstable.offset - 1 : this.storage.lastIndex();
   }
 
   /** Term of entry `index`; undefined when compacted away or beyond the end. */
   term(index: number): number | undefined {
     if (index > this.lastIndex()) return undefined;
-    if (index >= this.unstable.offset) return this.unstable.term(index);
+    if (index >= this.unstable.offset || this.unstable.snapshot !== undefined) return this.unstable.term(index);
     return this.storage.term(index);
+  }
+
+  /** The snapshot a lagging follower gets: the pending one, or storage's newest. */
+  snapshot(): SnapshotMeta {
+    return this.unstable.snapshot?.meta ?? this.storage.snapshot();
   }
 
   lastTerm(): number {
@@ -152,7 +160,8 @@ export class RaftLog {
   }
 
   hasNextCommittedEntries(): boolean {
-    return this.committed > this.applied;
+    // Nothing after a pending snapshot can be applied before the snapshot itself.
+    return this.unstable.snapshot === undefined && this.committed > this.applied;
   }
 
   nextCommittedEntries(maxBytes: number): Entry[] {
@@ -173,6 +182,19 @@ export class RaftLog {
 
   stableTo(index: number, term: number): boolean {
     return this.unstable.stableTo(index, term);
+  }
+
+  /** Replaces the whole log by a snapshot from the leader (§7): everything it covers is
+   *  committed; entries after it arrive by appends. */
+  restore(meta: SnapshotMeta, data: Uint8Array): void {
+    this.committed = meta.index;
+    this.unstable.restore(meta, data);
+  }
+
+  /** The shell installed the snapshot at `index` and restored the state machine from it. */
+  stableSnapTo(index: number): void {
+    this.unstable.stableSnapTo(index);
+    if (index > this.applied) this.applied = index;
   }
 
   unstableEntries(): Entry[] {

@@ -1,17 +1,18 @@
 /**
  * An in-memory `LogStorage` for driving cores without a disk: core tests and the
- * deterministic simulator. `persist` plays the shell's part of a Ready; whatever it holds
- * is what "survives a crash" of a simulated node.
+ * deterministic simulator. `persist` and `installSnapshot` play the shell's part of a Ready;
+ * whatever it holds is what "survives a crash" of a simulated node.
  */
 import type { LogStorage } from './log-storage.js';
-import type { Entry, HardState } from './messages.js';
-import { entrySize } from './messages.js';
+import type { Entry, HardState, SnapshotMeta } from './messages.js';
+import { entrySize, noSnapshot } from './messages.js';
 
 export class MemoryStorage implements LogStorage {
   private hardState: HardState = { term: 0, vote: '', commit: 0 };
   /** entries[0] is the compaction point: its index and term only. */
   private ents: Entry[] = [{ index: 0, term: 0, type: 'noop', data: new Uint8Array(0) }];
-  private compactedConfig: Entry | undefined;
+  private snap: SnapshotMeta = noSnapshot;
+  private snapData: Uint8Array = new Uint8Array(0);
 
   initialState(): HardState {
     return { ...this.hardState };
@@ -50,7 +51,20 @@ export class MemoryStorage implements LogStorage {
       const e = this.ents[i - this.offset()];
       if (e?.type === 'config') return e;
     }
-    return this.compactedConfig !== undefined && this.compactedConfig.index <= index ? this.compactedConfig : undefined;
+    return undefined;
+  }
+
+  snapshot(): SnapshotMeta {
+    return this.snap;
+  }
+
+  snapshotData(): Uint8Array {
+    return this.snapData;
+  }
+
+  /** Every entry held, for invariant checks. */
+  allEntries(): readonly Entry[] {
+    return this.ents.slice(1);
   }
 
   /** What the shell does with a Ready's hardState and entries. */
@@ -64,11 +78,28 @@ export class MemoryStorage implements LogStorage {
     this.ents = this.ents.slice(0, first.index - this.offset()).concat(entries);
   }
 
-  compact(upTo: number): void {
+  /** Records a snapshot the local state machine took, then discards the log up to
+   *  `compactTo` (at most the snapshot's index; less keeps trailing entries for followers). */
+  saveSnapshot(meta: SnapshotMeta, data: Uint8Array, compactTo = meta.index): void {
+    if (meta.index < this.snap.index) throw new Error(`snapshot ${meta.index} is older than the one held (${this.snap.index})`);
+    if (compactTo > meta.index) throw new Error(`cannot compact to ${compactTo} beyond the snapshot at ${meta.index}`);
+    this.snap = meta;
+    this.snapData = data;
+    this.compact(compactTo);
+  }
+
+  /** A snapshot from the leader replaces the whole log (Ready.snapshot). */
+  installSnapshot(meta: SnapshotMeta, data: Uint8Array): void {
+    this.snap = meta;
+    this.snapData = data;
+    this.ents = [{ index: meta.index, term: meta.term, type: 'noop', data: new Uint8Array(0) }];
+    if (this.hardState.commit < meta.index) this.hardState = { ...this.hardState, commit: meta.index };
+  }
+
+  /** Discards entries up to `upTo`; only ever up to a snapshot (see saveSnapshot). */
+  private compact(upTo: number): void {
     if (upTo <= this.offset()) return;
     if (upTo > this.lastIndex()) throw new Error(`compact(${upTo}) beyond last index ${this.lastIndex()}`);
-    const cfg = this.lastConfig(upTo);
-    if (cfg !== undefined) this.compactedConfig = cfg;
     const point = this.ents[upTo - this.offset()];
     if (point === undefined) throw new Error(`no entry ${upTo}`);
     this.ents = [{ index: upTo, term: point.term, type: 'noop', data: new Uint8Array(0) }, ...this.ents.slice(upTo - this.offset() + 1)];

@@ -26,14 +26,40 @@ function checkEntry(v: unknown, at: string): string | null {
   return null;
 }
 
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
+
+function isServer(v: unknown): boolean {
+  return (
+    isRecord(v) &&
+    typeof v['id'] === 'string' &&
+    v['id'] !== '' &&
+    typeof v['address'] === 'string' &&
+    (v['suffrage'] === 'voter' || v['suffrage'] === 'nonvoter')
+  );
+}
+
+function isSnapshotMeta(v: unknown): boolean {
+  if (!isRecord(v) || !isIndex(v['index']) || !isIndex(v['term']) || !isIndex(v['configIndex'])) return false;
+  if ((v['configIndex']) > (v['index'])) return false;
+  const c = v['configuration'];
+  return isRecord(c) && Array.isArray(c['servers']) && (c['servers'] as unknown[]).every(isServer);
+}
+
 /** Fields each message type needs besides the envelope, with their checks. */
 const fieldsByType: { [K in MessageType]: Record<string, (v: unknown) => boolean> } = {
-  vote: { lastLogIndex: isIndex, lastLogTerm: isIndex },
-  voteResp: { reject: (v) => typeof v === 'boolean' },
+  vote: { lastLogIndex: isIndex, lastLogTerm: isIndex, transfer: isBool },
+  voteResp: { reject: isBool },
+  preVote: { lastLogIndex: isIndex, lastLogTerm: isIndex },
+  preVoteResp: { reject: isBool },
   app: { prevIndex: isIndex, prevTerm: isIndex, commit: isIndex, entries: Array.isArray },
-  appResp: { reject: (v) => typeof v === 'boolean', index: isIndex, rejectHint: isIndex, hintTerm: isIndex },
-  heartbeat: { commit: isIndex },
-  heartbeatResp: {},
+  appResp: { reject: isBool, index: isIndex, rejectHint: isIndex, hintTerm: isIndex },
+  heartbeat: { commit: isIndex, ctx: isIndex },
+  heartbeatResp: { ctx: isIndex },
+  snap: { snapshot: isSnapshotMeta, data: isBytes },
+  timeoutNow: {},
+  readIndex: { ctx: isIndex },
+  readIndexResp: { ctx: isIndex, index: isIndex, reject: isBool },
 };
 
 function isMessageType(v: unknown): v is MessageType {
@@ -48,6 +74,7 @@ export function checkMessage(v: unknown): MessageCheck {
     if (typeof v[f] !== 'string' || v[f] === '') return { ok: false, reason: `${type}.${f}: not a non-empty string` };
   }
   if (!isIndex(v['term'])) return { ok: false, reason: `${type}.term: not a non-negative integer` };
+  if (v['from'] === v['to']) return { ok: false, reason: `${type}: from and to are the same server` };
   for (const [field, check] of Object.entries(fieldsByType[type])) {
     if (!check(v[field])) return { ok: false, reason: `${type}.${field}: invalid value` };
   }

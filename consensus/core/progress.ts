@@ -7,9 +7,9 @@
 
 /**
  * probe: match point unknown, one append in flight at a time.
- * replicate: appends are pipelined.
- * snapshot: the entries it needs were compacted; it waits for a snapshot (sent by a later
- * phase of the shell) and gets no appends meanwhile.
+ * replicate: appends are pipelined, up to `maxInflight` unacknowledged.
+ * snapshot: the entries it needs were compacted; a snapshot is on its way and it gets no
+ * appends until it acknowledges one (or the attempt times out or is reported failed).
  */
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
@@ -53,8 +53,11 @@ export class Progress {
   state: ProgressState = 'probe';
   /** In probe state: an append is outstanding; cleared by its answer or a heartbeat reply. */
   probeSent = false;
-  /** Heard from since the last check; for CheckQuorum in a later phase, and for stats. */
+  /** Heard from since the last CheckQuorum round. */
   recentActive = false;
+  /** In snapshot state: index of the snapshot sent, and leader ticks since. */
+  pendingSnapshot = 0;
+  snapshotElapsed = 0;
   readonly inflights: Inflights;
 
   constructor(next: number, maxInflight: number) {
@@ -63,10 +66,18 @@ export class Progress {
   }
 
   becomeProbe(): void {
+    // Leaving snapshot state after the snapshot was acknowledged: resume right after it.
+    this.next = this.state === 'snapshot' ? Math.max(this.match + 1, this.pendingSnapshot + 1) : this.match + 1;
     this.state = 'probe';
     this.probeSent = false;
     this.inflights.reset();
-    this.next = this.match + 1;
+    this.pendingSnapshot = 0;
+  }
+
+  /** The snapshot never arrived (send failed or timed out): probe again from the match. */
+  snapshotFailed(): void {
+    this.pendingSnapshot = 0;
+    this.becomeProbe();
   }
 
   becomeReplicate(): void {
@@ -76,10 +87,12 @@ export class Progress {
     this.next = this.match + 1;
   }
 
-  becomeSnapshot(): void {
+  becomeSnapshot(snapshotIndex: number): void {
     this.state = 'snapshot';
     this.probeSent = false;
     this.inflights.reset();
+    this.pendingSnapshot = snapshotIndex;
+    this.snapshotElapsed = 0;
   }
 
   /** An ack up to `n`; returns whether it taught us anything new. */

@@ -1,7 +1,7 @@
 /**
- * Majority arithmetic over a set of voters. Kept apart from the core so that joint
- * consensus (a later phase: a majority of the old AND of the new configuration, thesis
- * §4.3) can replace it with a function of two majorities.
+ * Majority arithmetic over a set of voters. Membership changes are single-server (see
+ * configuration.ts), so one majority of one configuration is all the core ever needs; joint
+ * consensus (thesis §4.3) would replace these with functions of two majorities.
  */
 
 export type VoteResult = 'won' | 'lost' | 'pending';
@@ -27,4 +27,11 @@ export function voteResult(voters: readonly string[], votes: ReadonlyMap<string,
   if (granted >= majority) return 'won';
   if (granted + missing >= majority) return 'pending';
   return 'lost';
+}
+
+/** Whether the voters for which `yes` holds form a majority. */
+export function isMajority(voters: readonly string[], yes: (id: string) => boolean): boolean {
+  let n = 0;
+  for (const id of voters) if (yes(id)) n++;
+  return voters.length > 0 && n >= Math.floor(voters.length / 2) + 1;
 }

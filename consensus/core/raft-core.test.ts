@@ -51,7 +51,7 @@ void describe('single voter', () => {
     core.advance(rd2);
 
     const p = core.propose(bytes('x'));
-    assert.deepEqual(p, { index: 3, term: 2 });
+    assert.deepEqual(p, { ok: true, index: 3, term: 2 });
     const rd3 = core.ready();
     assert.deepEqual(describeLog(rd3.entries), ['3:2:normal:x']);
     assert.equal(rd3.committedEntries.length, 0);
@@ -62,8 +62,8 @@ void describe('single voter', () => {
 
   void it('refuses proposals when not leader', () => {
     const core = singleVoter();
-    assert.equal(core.propose(bytes('x')), null);
-    assert.equal(core.proposeBarrier(), null);
+    assert.deepEqual(core.propose(bytes('x')), { ok: false, code: 'not_leader', reason: 'not the leader', details: { leaderId: null } });
+    assert.equal(core.proposeBarrier().ok, false);
   });
 
   void it('replays committed entries after the applied index on restart', () => {
@@ -110,8 +110,8 @@ void describe('election (§5.2)', () => {
     }
   });
 
-  void it('a candidate does not win without a majority', () => {
-    const net = new TestNetwork(['n1', 'n2', 'n3']);
+  void it('a candidate does not win without a majority (no PreVote: its term climbs)', () => {
+    const net = new TestNetwork(['n1', 'n2', 'n3'], { core: { preVote: false } });
     net.isolate('n1');
     net.core('n1').campaign();
     net.stabilize();
@@ -122,10 +122,29 @@ void describe('election (§5.2)', () => {
     assert.ok(net.core('n1').term > 3);
   });
 
+  void it('with PreVote, a server that cannot win never raises its term (thesis §9.6)', () => {
+    const net = new TestNetwork(['n1', 'n2', 'n3']);
+    net.isolate('n1');
+    net.core('n1').campaign();
+    net.stabilize();
+    assert.equal(net.core('n1').role, 'precandidate');
+    assert.equal(net.core('n1').term, 1);
+    net.tick('n1', 100);
+    net.stabilize();
+    assert.equal(net.core('n1').role, 'precandidate');
+    assert.equal(net.core('n1').term, 1, 'pre-votes do not touch the term');
+    assert.equal(net.node('n1').storage.initialState().vote, '', 'nor the vote');
+    net.recover();
+    net.core('n1').campaign();
+    net.stabilize();
+    assert.deepEqual(net.leaders(), ['n1'], 'once it can win, the pre-vote leads to a real election');
+    assert.equal(net.core('n1').term, 2);
+  });
+
   void it('a server grants one vote per term, recorded in the same Ready as the grant', () => {
     const core = new RaftCore({ id: 'n2', storage: bootstrappedStorage(['n1', 'n2', 'n3']), random: seededRandom(1) });
-    core.step({ type: 'vote', from: 'n1', to: 'n2', term: 2, lastLogIndex: 1, lastLogTerm: 1 });
-    core.step({ type: 'vote', from: 'n3', to: 'n2', term: 2, lastLogIndex: 1, lastLogTerm: 1 });
+    core.step({ type: 'vote', from: 'n1', to: 'n2', term: 2, lastLogIndex: 1, lastLogTerm: 1, transfer: false });
+    core.step({ type: 'vote', from: 'n3', to: 'n2', term: 2, lastLogIndex: 1, lastLogTerm: 1, transfer: false });
     const rd = core.ready();
     assert.deepEqual(rd.hardState, { term: 2, vote: 'n1', commit: 0 });
     assert.deepEqual(
@@ -135,7 +154,7 @@ void describe('election (§5.2)', () => {
   });
 
   void it('a server refuses a candidate whose log is less up-to-date (§5.4.1)', () => {
-    const net = new TestNetwork(['n1', 'n2', 'n3']);
+    const net = new TestNetwork(['n1', 'n2', 'n3'], { core: { preVote: false, checkQuorum: false } });
     net.core('n1').campaign();
     net.stabilize();
     net.isolate('n3');
@@ -182,13 +201,13 @@ void describe('log replication (§5.3)', () => {
     const net = new TestNetwork(['n1', 'n2', 'n3']);
     net.core('n1').campaign();
     net.stabilize();
-    net.core('n1').step({ type: 'heartbeatResp', from: 'n2', to: 'n1', term: 7 });
+    net.core('n1').step({ type: 'heartbeatResp', from: 'n2', to: 'n1', term: 7, ctx: 0 });
     assert.equal(net.core('n1').role, 'follower');
     assert.equal(net.core('n1').term, 7);
   });
 
   void it('a deposed leader learns the new term from its own heartbeat and loses its uncommitted entries', () => {
-    const net = new TestNetwork(['n1', 'n2', 'n3']);
+    const net = new TestNetwork(['n1', 'n2', 'n3'], { core: { preVote: false, checkQuorum: false } });
     net.core('n1').campaign();
     net.stabilize();
     net.isolate('n1');
@@ -230,6 +249,19 @@ void describe('log replication (§5.3)', () => {
     assert.ok(rejections <= 2, `took ${rejections} rejections`);
   });
 
+  void it('commits no further than the entries an append proved to match (§5.3)', () => {
+    // n2 holds 2..3 of term 2 (matching the leader) and a stale 4..5 of term 3. A short
+    // append that matches up to 3 must not let the leader's commit index (5) reach the
+    // stale entries: only what the append covered is known to match.
+    const storage = bootstrappedStorage(['n1', 'n2', 'n3']);
+    storage.persist({ term: 4, vote: '', commit: 1 }, [entry(2, 2, 'a'), entry(3, 2, 'b'), entry(4, 3, 'stale'), entry(5, 3, 'stale')]);
+    const core = new RaftCore({ id: 'n2', storage, random: seededRandom(1) });
+    core.step({ type: 'app', from: 'n1', to: 'n2', term: 5, prevIndex: 1, prevTerm: 1, commit: 5, entries: [entry(2, 2, 'a')] });
+    assert.equal(core.log.committed, 2);
+    core.step({ type: 'heartbeat', from: 'n1', to: 'n2', term: 5, commit: 3, ctx: 0 });
+    assert.equal(core.log.committed, 3);
+  });
+
   void it('splits a long catch-up into bounded appends', () => {
     const net = new TestNetwork(['n1', 'n2', 'n3'], { core: { maxSizePerMsg: 200 } });
     net.core('n1').campaign();
@@ -245,8 +277,8 @@ void describe('log replication (§5.3)', () => {
   });
 });
 
-void describe('compaction', () => {
-  void it('a follower that needs compacted entries waits for a snapshot instead of getting appends', () => {
+void describe('snapshots and compaction', () => {
+  void it('a follower behind the compacted log gets a snapshot, then appends', () => {
     const net = new TestNetwork(['n1', 'n2', 'n3']);
     net.core('n1').campaign();
     net.stabilize();
@@ -255,17 +287,18 @@ void describe('compaction', () => {
     net.stabilize();
     net.tick('n1');
     net.stabilize();
-    net.node('n1').storage.compact(8);
+    assert.equal(net.snapshot('n1'), 12);
+    assert.equal(net.core('n1').log.firstIndex(), 13);
     net.recover();
-    const before = net.sent.length;
     net.tickAll(3);
-    assert.equal(net.core('n1').status().progress['n3']?.state, 'snapshot');
-    const appendsToN3 = net.sent.slice(before).filter((m) => m.type === 'app' && m.to === 'n3');
-    assert.ok(appendsToN3.every((m) => m.type === 'app' && m.prevIndex >= 8), 'nothing below the compaction point is sent');
-    // The follower that kept up is unaffected.
+    const snaps = net.sent.filter((m) => m.type === 'snap');
+    assert.deepEqual(snaps.map((m) => `${m.to}@${m.type === 'snap' ? m.snapshot.index : ''}`), ['n3@12'], 'one snapshot, to n3 only');
+    assert.equal(net.core('n3').log.firstIndex(), 13);
+    assert.deepEqual(describeLog(net.node('n3').applied), describeLog(net.node('n1').applied), 'same state machine');
+    assert.equal(net.core('n1').status().progress['n3']?.state, 'replicate');
     net.core('n1').propose(bytes('after'));
     net.tickAll(2);
-    assert.deepEqual(logOf(net, 'n2').at(-1), '13:2:normal:after');
+    for (const id of ['n2', 'n3']) assert.equal(describeLog(net.node(id).applied).at(-1), '13:2:normal:after', id);
   });
 });
 

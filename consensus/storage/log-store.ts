@@ -133,6 +133,24 @@ export class LogStore {
     };
   }
 
+  /**
+   * Prepares replacing the whole log by a snapshot ending at `point`: every entry and stored
+   * configuration goes (the snapshot carries the configuration). Reads see the empty log at
+   * once; the returned function deletes inside a write transaction.
+   */
+  reset(point: CompactionPoint): () => void {
+    this.compaction = point;
+    this.last = point.index;
+    return () => {
+      for (const k of [...this.log.getKeys({})]) this.log.removeSync(k);
+      for (const k of [...this.configs.getKeys({})]) this.configs.removeSync(k);
+    };
+  }
+
+  compactionPoint(): CompactionPoint {
+    return this.compaction;
+  }
+
   private corrupted(index: number, why: string): YurtError {
     return new YurtError('corrupted', `raft log ${this.where} is corrupted: entry ${index} ${why}`, {
       details: { index, path: this.where },
