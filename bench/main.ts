@@ -4,11 +4,13 @@
  */
 import { runDriversBench } from './drivers-bench.js';
 import { runHeartbeatsBench } from './heartbeats/index.js';
+import { runRaftBench } from './raft/index.js';
 import { runSchedulerBench } from './scheduler/index.js';
 
 const benches: Record<string, () => Promise<Record<string, number>>> = {
   drivers: runDriversBench,
   heartbeats: runHeartbeatsBench,
+  raft: runRaftBench,
   scheduler: runSchedulerBench,
 };
 
