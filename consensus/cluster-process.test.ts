@@ -98,8 +98,7 @@ void describe('raft servers in separate processes', { timeout: 120_000 }, () => 
     for (let i = 0; i < 50; i++) await c.put(`k${i}`, `v${i}`);
     const s4 = await c.spawnJoiner('s4');
     assert.deepEqual((await s4.status()).servers, [], 'a new server waits to be added');
-    const leader = await c.leader();
-    await leader.call({ op: 'addVoter', id: 's4', address: s4.raftAddress }, 20_000);
+    await c.onLeader({ op: 'addVoter', id: 's4', address: s4.raftAddress });
     const joined = await s4.status();
     assert.deepEqual(
       joined.servers.map((s) => `${s.id}:${s.suffrage}`).sort(),
@@ -107,7 +106,7 @@ void describe('raft servers in separate processes', { timeout: 120_000 }, () => 
     );
     assert.equal((await s4.call<{ value: string }>({ op: 'get', key: 'k49' })).value, 'v49');
 
-    await leader.call({ op: 'remove', id: leader.id }, 20_000);
+    const { leader } = await c.onLeader((l) => ({ op: 'remove', id: l.id }));
     const next = await c.leader();
     assert.notEqual(next.id, leader.id);
     const old = await leader.status();

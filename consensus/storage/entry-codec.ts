@@ -17,10 +17,10 @@ const HARD_STATE_HEADER = 20;
 const typeCodes: Record<EntryType, number> = { normal: 0, noop: 1, config: 2 };
 const typesByCode: readonly EntryType[] = ['normal', 'noop', 'config'];
 
+const seedBuf = Buffer.allocUnsafe(8);
 function indexSeed(index: number): number {
-  const b = Buffer.allocUnsafe(8);
-  b.writeDoubleBE(index);
-  return crc32(b);
+  seedBuf.writeDoubleBE(index);
+  return crc32(seedBuf);
 }
 
 export function encodeEntry(e: Entry): Buffer {

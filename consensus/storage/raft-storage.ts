@@ -5,9 +5,12 @@
  *
  * Durability: lmdb's default `overlappingSync` resolves a commit when it is visible, not
  * when it is on disk (PLATFORM.md), and `env.flushed` read after that may already have
- * moved on to a later batch. The environment is therefore opened without overlappingSync:
- * LMDB then fdatasyncs inside the commit, so a resolved `persist` is durable (measured: one
- * fdatasync per commit, same latency). Votes and acks are sent only after.
+ * moved on to a later batch. The environment is therefore opened without overlappingSync,
+ * and written with synchronous transactions: LMDB fdatasyncs inside the commit, so a write
+ * is durable when `persist` returns (strace: one fdatasync per commit). Synchronous, because
+ * an asynchronous transaction hops through the event loop twice (callback, then commit
+ * result): measured 0.27 ms per commit alone but ~10 ms under load, against a blocking
+ * 0.2-0.7 ms. Votes and acks are sent only after.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +21,7 @@ import type { Entry, HardState, SnapshotMeta } from '../core/messages.js';
 import { noSnapshot } from '../core/messages.js';
 import { YurtError } from '../../structs/errors.js';
 import { LogStore } from './log-store.js';
+import type { LogCacheOptions } from './log-store.js';
 import { StableStore } from './stable-store.js';
 
 export class RaftStorage implements LogStorage {
@@ -39,7 +43,7 @@ export class RaftStorage implements LogStorage {
 
   /** Opens (creating if needed) the store in `dir` and verifies every checksum in it.
    *  Rejects with YurtError 'corrupted', naming the entry, when the data is damaged. */
-  static async open(dir: string): Promise<RaftStorage> {
+  static async open(dir: string, cache?: LogCacheOptions): Promise<RaftStorage> {
     const path = join(dir, 'raft.mdb');
     let env: RootDatabase;
     try {
@@ -55,7 +59,7 @@ export class RaftStorage implements LogStorage {
       const configs = env.openDB<Buffer, number>({ name: 'configs', encoding: 'binary' });
       const meta = env.openDB<Buffer, string>({ name: 'meta', encoding: 'binary' });
       const stable = new StableStore(meta, path);
-      const logStore = new LogStore(log, configs, path);
+      const logStore = new LogStore(log, configs, path, cache);
       logStore.load(stable.compactionPoint());
       const storage = new RaftStorage(path, env, logStore, stable);
       if (storage.hs.commit > logStore.lastIndex()) {
@@ -141,12 +145,11 @@ export class RaftStorage implements LogStorage {
       const point = { index: meta.index, term: meta.term };
       const inTxn = this.log.reset(point);
       const hs = { ...this.hs, commit: Math.max(this.hs.commit, meta.index) };
-      await this.env.transaction(() => {
+      this.env.transactionSync(() => {
         inTxn();
         this.stable.setCompactionPoint(point);
         this.stable.setHardState(hs);
       });
-      await this.env.flushed;
       this.hs = hs;
       if (meta.index > this.snap.index) this.snap = meta;
     });
@@ -163,11 +166,10 @@ export class RaftStorage implements LogStorage {
   persist(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
     if (hardState === undefined && entries.length === 0) return this.writes;
     return this.serialized(async () => {
-      await this.env.transaction(() => {
+      this.env.transactionSync(() => {
         if (entries.length > 0) this.log.write(entries);
         if (hardState !== undefined) this.stable.setHardState(hardState);
       });
-      await this.env.flushed;
       this.log.written(entries);
       if (hardState !== undefined) this.hs = { ...hardState };
     });
@@ -182,11 +184,10 @@ export class RaftStorage implements LogStorage {
     return this.serialized(async () => {
       const plan = this.log.compact(index);
       if (plan === null) return;
-      await this.env.transaction(() => {
+      this.env.transactionSync(() => {
         plan.inTxn();
         this.stable.setCompactionPoint(plan.point);
       });
-      await this.env.flushed;
     });
   }
 

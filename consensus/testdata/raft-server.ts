@@ -128,12 +128,25 @@ function prefixed(prefix: string, o: object): Record<string, string | number> {
 const http = createServer();
 const control = new WebSocketServer({ server: http, path: '/control' });
 control.on('connection', (ws: WebSocket) => {
+  // Answers settled in the same turn of the event loop go back in one frame.
+  let outbox: unknown[] = [];
+  const reply = (r: unknown) => {
+    outbox.push(r);
+    if (outbox.length === 1) {
+      queueMicrotask(() => {
+        const batch = outbox;
+        outbox = [];
+        if (ws.readyState === WebSocket.OPEN) ws.send(packr.pack(batch));
+      });
+    }
+  };
   ws.on('message', (data: WebSocket.RawData) => {
-    const req = packr.unpack(data as Buffer) as ControlRequest & { seq: number };
-    handle(req).then(
-      (result) => ws.send(packr.pack({ seq: req.seq, ok: true, result: result ?? null })),
-      (e: unknown) => ws.send(packr.pack({ seq: req.seq, ok: false, error: asYurtError(e).toWire() })),
-    );
+    for (const req of packr.unpack(data as Buffer) as Array<ControlRequest & { seq: number }>) {
+      handle(req).then(
+        (result) => reply({ seq: req.seq, ok: true, result: result ?? null }),
+        (e: unknown) => reply({ seq: req.seq, ok: false, error: asYurtError(e).toWire() }),
+      );
+    }
   });
   ws.on('error', () => undefined);
 });

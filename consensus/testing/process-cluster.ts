@@ -204,6 +204,20 @@ export class ProcessCluster {
     }
   }
 
+  /** Runs `req` on whichever server leads, again on the next leader if leadership moves. */
+  async onLeader<T = unknown>(req: ControlRequest | ((leader: ServerProcess) => ControlRequest), timeoutMs = 30_000): Promise<{ leader: ServerProcess; result: T }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const l = await this.leader(Math.max(1, deadline - Date.now()));
+      try {
+        return { leader: l, result: await l.call<T>(typeof req === 'function' ? req(l) : req, Math.max(1, deadline - Date.now())) };
+      } catch (e) {
+        const moved = e instanceof NotLeaderError || (e instanceof YurtError && (e.code === 'leadership_lost' || (e.code === 'unavailable' && !e.message.includes('back-pressure'))));
+        if (!moved || Date.now() > deadline) throw e;
+      }
+    }
+  }
+
   async statuses(): Promise<Map<string, ServerStatus>> {
     const out = new Map<string, ServerStatus>();
     for (const s of this.servers.values()) {

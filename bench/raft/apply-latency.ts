@@ -1,13 +1,13 @@
 /**
  * Single-server apply latency and throughput on this machine's disk (real LMDB, fsync per
- * Ready). Run: node --import tsx consensus/bench/apply-latency.ts [commands=1000] [rounds=5]
+ * Ready). Run: node --import tsx bench/raft/apply-latency.ts [commands=1000] [rounds=5]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Message } from '../core/messages.js';
-import type { StateMachine, Transport } from '../raft-node.js';
-import { RaftNode } from '../raft-node.js';
+import type { Message } from '../../consensus/core/messages.js';
+import type { StateMachine, Transport } from '../../consensus/raft-node.js';
+import { RaftNode } from '../../consensus/raft-node.js';
 
 const commands = Number(process.argv[2] ?? 1000);
 const rounds = Number(process.argv[3] ?? 5);
