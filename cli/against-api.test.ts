@@ -61,20 +61,26 @@ void test('job run monitors the evaluation and the allocation until the batch jo
   assert.equal(code, 0);
   const evalId = /Monitoring evaluation "([0-9a-f]{8})"/.exec(io.stdout())?.[1] ?? '';
   const allocId = /Allocation "([0-9a-f]{8})" created/.exec(io.stdout())?.[1] ?? '';
-  assert.equal(
-    io.stdout(),
-    [
-      `==> ${T}: Monitoring evaluation "${evalId}"`,
-      `    ${T}: Evaluation triggered by job "example"`,
-      `    ${T}: Allocation "${allocId}" created: node "1f2c3d4e", group "cache"`,
-      `    ${T}: Evaluation status changed: "pending" -> "complete"`,
-      `==> ${T}: Evaluation "${evalId}" finished with status "complete"`,
-      `    ${T}: Allocation "${allocId}" status changed: "pending" -> "running" (Tasks are running)`,
-      `    ${T}: Allocation "${allocId}" status changed: "running" -> "complete" (All tasks have completed)`,
-      `==> ${T}: All 1 allocation of job "example" (version 0) is complete`,
-      '',
-    ].join('\n'),
-  );
+  const expected = [
+    `==> ${T}: Monitoring evaluation "${evalId}"`,
+    `    ${T}: Evaluation triggered by job "example"`,
+    `    ${T}: Allocation "${allocId}" created: node "1f2c3d4e", group "cache"`,
+    `    ${T}: Evaluation status changed: "pending" -> "complete"`,
+    `==> ${T}: Evaluation "${evalId}" finished with status "complete"`,
+    `    ${T}: Allocation "${allocId}" status changed: "pending" -> "running" (Tasks are running)`,
+    `    ${T}: Allocation "${allocId}" status changed: "running" -> "complete" (All tasks have completed)`,
+    `==> ${T}: All 1 allocation of job "example" (version 0) is complete`,
+  ];
+  const lines = io.stdout().split('\n');
+  assert.equal(lines.pop(), '', 'output ends with a newline');
+  // Every line, once. The allocation may start running before or after the evaluation's own
+  // completion is seen (both are true histories); everything else has a fixed order.
+  assert.deepEqual([...lines].sort(), [...expected].sort());
+  const at = (i: number): number => lines.indexOf(expected[i]!);
+  assert.equal(at(0), 0, 'the monitor starts with the evaluation');
+  assert.equal(at(7), lines.length - 1, 'and ends with the allocations done');
+  assert.ok(at(1) < at(3) && at(3) < at(4), 'evaluation lines in order');
+  assert.ok(at(2) < at(5) && at(5) < at(6), 'allocation lines in order');
   // Blocking queries carried the last index and a wait; nothing was polled in a loop.
   const evalGets = api.requests.filter((r) => r.startsWith('GET /v1/evaluation/') && !r.includes('/allocations'));
   assert.ok(evalGets.some((r) => /[?&]index=\d+&wait=30s/.test(r)), evalGets.join('\n'));
