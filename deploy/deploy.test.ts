@@ -382,6 +382,7 @@ void describe('container image and compose', () => {
       container = runR.stdout.trim();
       const ip = run('docker', ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', container]).stdout.trim();
       assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+      // Ready means both the server and the client (registered) report ok; keep asking until then.
       const health = await waitForHealth(`http://${ip}:4646/v1/agent/health`, 30_000).catch((err: unknown) => {
         throw new Error(`${String(err)}\n${run('docker', ['logs', container]).stderr}`);
       });

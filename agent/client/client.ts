@@ -99,6 +99,11 @@ export class Client {
     return this.node;
   }
 
+  /** Registered with a server and watching its allocations. */
+  isRegistered(): boolean {
+    return this.registered;
+  }
+
   nodeId(): string | null {
     return this.identity?.ID ?? null;
   }

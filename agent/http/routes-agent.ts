@@ -34,8 +34,13 @@ export function agentRoutes(ctx: ApiContext): Route[] {
       path: '/v1/agent/health',
       handler: () => {
         const server = ctx.server ? { ok: ctx.server.raft.leader() !== null, message: ctx.server.raft.leader() ? 'ok' : 'No cluster leader' } : undefined;
-        const client = ctx.client ? { ok: ctx.client.nodeId() !== null, message: 'ok' } : undefined;
-        if (server && !server.ok) throw new YurtError('unavailable', JSON.stringify({ server, client }));
+        const client = ctx.client
+          ? ctx.client.isRegistered()
+            ? { ok: true, message: 'ok' }
+            : { ok: false, message: 'not registered with a server yet' }
+          : undefined;
+        // Unhealthy is an error status, as in Nomad, so load balancers and probes see it.
+        if ((server && !server.ok) || (client && !client.ok)) throw new YurtError('unavailable', JSON.stringify({ server, client }));
         return { json: { ...(server ? { server } : {}), ...(client ? { client } : {}) } };
       },
     },

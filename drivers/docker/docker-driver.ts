@@ -84,6 +84,8 @@ interface TrackedTask {
 
 /** After a container ends, how long its log copy may take to drain before wait() resolves anyway. */
 const LOG_DRAIN_MS = 2000;
+/** How long to wait before re-reading an unexplained SIGKILL exit (a late OOM flag). */
+const OOM_RECHECK_MS = 250;
 /** Retry pace while the engine cannot be reached during a wait (engine restart). */
 const ENGINE_RETRY_MS = 1000;
 /** Give up waiting on a container when the engine stays unreachable this long. */
@@ -444,7 +446,13 @@ export class DockerDriver implements Driver {
     }
     let result: ExitResult;
     try {
-      const info = await t.container.inspect({ abortSignal: t.abort.signal });
+      let info = await t.container.inspect({ abortSignal: t.abort.signal });
+      // Docker (cgroup v1) can record an OOM kill a moment after the container is seen to
+      // exit; a SIGKILL exit nobody sent is looked at again before it is reported.
+      if (info.State.ExitCode === 137 && !info.State.OOMKilled && !t.signalsSent.has(9)) {
+        await sleep(OOM_RECHECK_MS);
+        info = await t.container.inspect({ abortSignal: t.abort.signal });
+      }
       result = exitResult(info.State, t.signalsSent);
     } catch (e) {
       if (t.abort.signal.aborted) return;
