@@ -13,6 +13,7 @@ import { groupEscapesClass } from './node-class.js';
 import { PlacementStack, type RankedOption } from './placement-stack.js';
 import { reconcile, type Placement, type RescheduleLater } from './reconcile.js';
 import { FOLLOWUP_BATCH_WINDOW_NS, reschedulePolicy } from './reschedule.js';
+import { completeEval } from './eval-outcome.js';
 import { MAX_SCHEDULE_ATTEMPTS, type Planner, type Scheduler, type SchedulerContext, type SchedulerState } from './scheduler-api.js';
 
 interface Computed {
@@ -66,38 +67,12 @@ export class GenericScheduler implements Scheduler {
     }
     // Delayed reschedules: the broker holds these until their WaitUntil.
     for (const f of followups) await this.planner.createEval(f);
-    const hasFailures = Object.keys(failed).length > 0;
-    let blockedId = '';
-    if (hasFailures) {
-      blockedId = this.ctx.newId();
-      const now = this.ctx.now();
-      await this.planner.createEval({
-        ...ev,
-        ID: blockedId,
-        Status: 'blocked',
-        StatusDescription: 'created to place remaining allocations',
-        TriggeredBy: 'queued-allocs',
-        PreviousEval: ev.ID,
-        BlockedEval: '',
-        NextEval: '',
-        FailedTGAllocs: null,
-        QueuedAllocations: queued,
-        // What the blocked-evals tracker needs to wake this up only for nodes of a class that could help.
-        ClassEligibility: eligibility.classes,
-        EscapedComputedClass: eligibility.escaped,
-        CreateTime: now,
-        ModifyTime: now,
-      });
-    }
-    await this.planner.updateEval({
-      ...ev,
-      Status: 'complete',
-      StatusDescription: '',
-      FailedTGAllocs: hasFailures ? failed : null,
-      QueuedAllocations: queued,
-      BlockedEval: blockedId,
-      ModifyTime: this.ctx.now(),
-    });
+    await completeEval(
+      ev,
+      { failed, queued, classEligibility: eligibility.classes, escapedComputedClass: eligibility.escaped, createBlocked: true },
+      this.planner,
+      this.ctx,
+    );
   }
 
   /** Fill `plan`; returns per-group failure metrics and queued counts. */

@@ -15,6 +15,7 @@ import { emptyPlan, isPlanEmpty, type Plan } from '../structs/plan.js';
 import { inJobScope, readyNodes } from './candidates.js';
 import { PlacementStack, type RankedOption } from './placement-stack.js';
 import { ALLOC_JOB_STOPPED, ALLOC_LOST, ALLOC_NOT_NEEDED, ALLOC_UPDATING, allocName, groupChanged } from './reconcile.js';
+import { completeEval } from './eval-outcome.js';
 import { MAX_SCHEDULE_ATTEMPTS, type Planner, type Scheduler, type SchedulerContext, type SchedulerState } from './scheduler-api.js';
 
 export const ALLOC_NODE_TAINTED = 'alloc not needed as node is tainted';
@@ -48,37 +49,13 @@ export class SystemScheduler implements Scheduler {
         return;
       }
     }
-    const hasFailures = Object.keys(out.failed).length > 0;
-    let blockedId = '';
     // Full nodes may free up: a blocked evaluation retries when capacity changes (Nomad does the same for system jobs).
-    if (hasFailures && ev.Status !== 'blocked') {
-      blockedId = this.ctx.newId();
-      const now = this.ctx.now();
-      await this.planner.createEval({
-        ...ev,
-        ID: blockedId,
-        Status: 'blocked',
-        StatusDescription: 'created to place remaining allocations',
-        TriggeredBy: 'queued-allocs',
-        PreviousEval: ev.ID,
-        BlockedEval: '',
-        NextEval: '',
-        FailedTGAllocs: null,
-        QueuedAllocations: out.queued,
-        ClassEligibility: null,
-        CreateTime: now,
-        ModifyTime: now,
-      });
-    }
-    await this.planner.updateEval({
-      ...ev,
-      Status: 'complete',
-      StatusDescription: '',
-      FailedTGAllocs: hasFailures ? out.failed : null,
-      QueuedAllocations: out.queued,
-      BlockedEval: blockedId,
-      ModifyTime: this.ctx.now(),
-    });
+    await completeEval(
+      ev,
+      { failed: out.failed, queued: out.queued, classEligibility: null, escapedComputedClass: ev.EscapedComputedClass, createBlocked: ev.Status !== 'blocked' },
+      this.planner,
+      this.ctx,
+    );
   }
 
   private stop(plan: Plan, a: Allocation, description: string, lost = false): void {
