@@ -22,6 +22,15 @@ export interface StateChange {
   tables: ReadonlySet<TableName>;
   /** Nodes whose allocations changed in this write (for pushing updates to their clients). */
   allocNodes: ReadonlySet<string>;
+  /** Every object written or deleted, in write order (the event stream's source). */
+  objects: readonly ChangedObject[];
+}
+
+/** One object a write touched. `key` is the table's key: an ID, or [namespace, id] for jobs. */
+export interface ChangedObject {
+  table: 'jobs' | 'nodes' | 'evals' | 'allocs' | 'scheduler_config';
+  key: string | readonly [string, string];
+  deleted: boolean;
 }
 
 /** A consistent, read-only view; call `release()` when done (it pins an LMDB read transaction). */
@@ -92,7 +101,7 @@ export class StateStore extends TableReader {
       return r;
     });
     if (w.touched.size > 0) {
-      const change: StateChange = { index, tables: w.touched, allocNodes: w.allocNodes };
+      const change: StateChange = { index, tables: w.touched, allocNodes: w.allocNodes, objects: w.objects };
       this.events.emit('change', change);
     }
     return result;
@@ -136,6 +145,7 @@ export class StateStore extends TableReader {
 export class StateWriter extends TableReader {
   readonly touched = new Set<TableName>();
   readonly allocNodes = new Set<string>();
+  readonly objects: ChangedObject[] = [];
 
   constructor(
     private readonly tw: StateTables,
@@ -149,12 +159,14 @@ export class StateWriter extends TableReader {
     this.tw.jobVersions.putSync([job.Namespace, job.ID, job.Version], job);
     this.touched.add('jobs');
     this.touched.add('job_versions');
+    this.objects.push({ table: 'jobs', key: [job.Namespace, job.ID], deleted: false });
   }
 
   /** Update only the current-job row (status changes) without writing a new version. */
   putJobStatus(job: Job): void {
     this.tw.jobs.putSync([job.Namespace, job.ID], job);
     this.touched.add('jobs');
+    this.objects.push({ table: 'jobs', key: [job.Namespace, job.ID], deleted: false });
   }
 
   /**
@@ -163,6 +175,7 @@ export class StateWriter extends TableReader {
    */
   deleteJob(namespace: string, id: string): void {
     this.tw.jobs.removeSync([namespace, id]);
+    this.objects.push({ table: 'jobs', key: [namespace, id], deleted: true });
     const inUse = new Set(this.allocsByJobStored(namespace, id).map((a) => a.JobVersion));
     for (const { key } of this.tw.jobVersions.getRange({ start: [namespace, id, 0], end: [namespace, id, Number.MAX_SAFE_INTEGER] })) {
       if (!inUse.has(key[2])) this.tw.jobVersions.removeSync(key);
@@ -183,11 +196,13 @@ export class StateWriter extends TableReader {
   putNode(node: Node): void {
     this.tw.nodes.putSync(node.ID, node);
     this.touched.add('nodes');
+    this.objects.push({ table: 'nodes', key: node.ID, deleted: false });
   }
 
   putSchedulerConfig(c: SchedulerConfiguration): void {
     this.tw.schedulerConfig.putSync('config', c);
     this.touched.add('scheduler_config');
+    this.objects.push({ table: 'scheduler_config', key: 'config', deleted: false });
   }
 
   deleteEval(id: string): void {
@@ -196,6 +211,7 @@ export class StateWriter extends TableReader {
     this.tw.evals.removeSync(id);
     this.tw.evalsByJob.removeSync([ev.Namespace, ev.JobID, id]);
     this.touched.add('evals');
+    this.objects.push({ table: 'evals', key: id, deleted: true });
   }
 
   /** Remove an allocation, and the job version it ran once nothing else needs it. */
@@ -207,6 +223,7 @@ export class StateWriter extends TableReader {
     this.tw.allocsByJob.removeSync([a.Namespace, a.JobID, id]);
     this.touched.add('allocs');
     this.allocNodes.add(a.NodeID);
+    this.objects.push({ table: 'allocs', key: id, deleted: true });
     const current = this.tw.jobs.get([a.Namespace, a.JobID]);
     if (!current && !this.allocsByJobStored(a.Namespace, a.JobID).some((x) => x.JobVersion === a.JobVersion)) {
       this.tw.jobVersions.removeSync([a.Namespace, a.JobID, a.JobVersion]);
@@ -218,12 +235,14 @@ export class StateWriter extends TableReader {
     if (this.tw.nodes.get(id) === undefined) return;
     this.tw.nodes.removeSync(id);
     this.touched.add('nodes');
+    this.objects.push({ table: 'nodes', key: id, deleted: true });
   }
 
   putEval(ev: Evaluation): void {
     this.tw.evals.putSync(ev.ID, ev);
     this.tw.evalsByJob.putSync([ev.Namespace, ev.JobID, ev.ID], 1);
     this.touched.add('evals');
+    this.objects.push({ table: 'evals', key: ev.ID, deleted: false });
   }
 
   putAlloc(alloc: Allocation): void {
@@ -240,5 +259,6 @@ export class StateWriter extends TableReader {
     this.tw.allocsByJob.putSync([alloc.Namespace, alloc.JobID, alloc.ID], 1);
     this.touched.add('allocs');
     this.allocNodes.add(alloc.NodeID);
+    this.objects.push({ table: 'allocs', key: alloc.ID, deleted: false });
   }
 }
