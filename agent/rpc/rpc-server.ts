@@ -3,8 +3,9 @@
  * Handlers are registered by method name; each gets the caller's connection, on which the
  * server can later push (allocation updates to the client that owns them).
  */
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import { asYurtError, YurtError } from '../../structs/errors.js';
@@ -45,14 +46,26 @@ export class RpcConnection {
 
 export type RpcHandler = (args: unknown, conn: RpcConnection) => unknown;
 
+/** Takes over a websocket upgrade on another path of the RPC port (Raft uses `/raft`). */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
 export class RpcServer {
   private readonly handlers = new Map<string, RpcHandler>();
   private http: HttpServer | null = null;
   private wss: WebSocketServer | null = null;
   private nextConnId = 1;
   private readonly conns = new Set<RpcConnection>();
+  private readonly upgrades = new Map<string, UpgradeHandler>();
 
   constructor(private readonly logger: Logger) {}
+
+  /**
+   * Routes upgrades on `path` elsewhere. Raft between servers rides on the RPC port, as in
+   * Nomad, so a cluster needs one port open between servers and clients need no other.
+   */
+  route(path: string, h: UpgradeHandler): void {
+    this.upgrades.set(path, h);
+  }
 
   handle(method: string, h: RpcHandler): void {
     this.handlers.set(method, h);
@@ -63,8 +76,15 @@ export class RpcServer {
       res.statusCode = 426;
       res.end('yurt RPC: websocket upgrade required\n');
     });
-    const wss = new WebSocketServer({ server: http, maxPayload: MAX_FRAME_BYTES });
-    wss.on('connection', (ws, req) => this.accept(ws, req.socket.remoteAddress ?? ''));
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+    wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.accept(ws, req.socket.remoteAddress ?? ''));
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const routed = this.upgrades.get(q < 0 ? url : url.slice(0, q));
+      if (routed) routed(req, socket, head);
+      else wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    });
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(port, host, () => {

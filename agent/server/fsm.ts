@@ -35,6 +35,20 @@ export class Fsm {
     return this.state.lastApplied().index;
   }
 
+  /** The whole state for a Raft snapshot (log compaction, followers far behind). */
+  snapshot(): Promise<Uint8Array> {
+    return Promise.resolve(this.state.snapshotBytes());
+  }
+
+  restore(data: Uint8Array, index: number, term: number): Promise<void> {
+    try {
+      this.state.restoreBytes(data, index, term);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
   apply(entry: { index: number; term: number; data: Uint8Array }): FsmResult {
     if (entry.data.length === 0) {
       this.state.markApplied(entry.index, entry.term);

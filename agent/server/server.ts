@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { RaftNode, type Transport } from '../../consensus/raft-node.js';
 import type { Evaluation, EvalTrigger } from '../../structs/eval.js';
 import type { Job } from '../../structs/job.js';
-import { NotLeaderError, YurtError } from '../../structs/errors.js';
+import { NotLeaderError } from '../../structs/errors.js';
 import { BlockedEvals } from './blocked-evals.js';
 import { EvalBroker } from './eval-broker.js';
 import { encodeCommand, type FsmCommand } from './fsm-commands.js';
@@ -78,8 +78,8 @@ export class Server {
       fsm: {
         apply: (e) => this.fsm.apply(e),
         lastApplied: () => this.fsm.lastApplied(),
-        snapshot: () => Promise.reject(new YurtError('unavailable', 'state snapshots are not supported yet')),
-        restore: () => Promise.reject(new YurtError('unavailable', 'state restore is not supported yet')),
+        snapshot: () => this.fsm.snapshot(),
+        restore: (data, index, term) => this.fsm.restore(data, index, term),
       },
       logger: this.logger.child({ component: 'raft' }),
       ...(opts.raftTickMs !== undefined ? { tickMs: opts.raftTickMs } : {}),

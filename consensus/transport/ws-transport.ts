@@ -23,6 +23,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Packr } from 'msgpackr';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Message } from '../core/messages.js';
@@ -111,7 +112,7 @@ export class WsTransport implements Transport {
 
   private constructor(
     opts: WsTransportOptions,
-    private readonly http: HttpServer,
+    private readonly http: HttpServer | null,
     private readonly wss: WebSocketServer,
   ) {
     this.opts = opts;
@@ -135,8 +136,30 @@ export class WsTransport implements Transport {
     return new WsTransport(opts, http, wss);
   }
 
+  /**
+   * A transport that shares another server's port: the owner of that port hands it the
+   * upgrades for `/raft` through `handleUpgrade` (the agent multiplexes Raft on its RPC port).
+   * TLS, if any, is then the port owner's.
+   */
+  static attached(opts: Omit<WsTransportOptions, 'listen'>): WsTransport {
+    const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayloadBytes ?? 1024 * 1024 * 1024 });
+    return new WsTransport(opts, null, wss);
+  }
+
+  /** The path an attached transport's owner routes to `handleUpgrade`. */
+  static readonly path = PATH;
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+  }
+
   /** The address actually bound (useful with port 0). */
   listenAddress(): string {
+    if (this.http === null) return this.opts.address;
     const a = this.http.address() as AddressInfo;
     return `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }
@@ -195,7 +218,8 @@ export class WsTransport implements Transport {
     this.links.clear();
     for (const ws of this.inbound) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const http = this.http;
+    if (http !== null) await new Promise<void>((resolve) => http.close(() => resolve()));
   }
 
   // ---- outbound -------------------------------------------------------------------------

@@ -7,15 +7,17 @@
  * exactly the entries after it. The environment is opened with `noSync` because the Raft log,
  * not this store, is the durable record; this store is derived from it.
  */
-import { open } from 'lmdb';
+import { open, type Database } from 'lmdb';
+import { pack, unpack } from 'msgpackr';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import { YurtError } from '../../../structs/errors.js';
 import type { Allocation } from '../../../structs/alloc.js';
 import type { Evaluation } from '../../../structs/eval.js';
 import type { Job } from '../../../structs/job.js';
 import type { Node } from '../../../structs/node.js';
 import type { SchedulerConfiguration } from '../scheduler-config.js';
-import { KEY_MAX, TableReader, type StateReader, type StateTables, type StoredAlloc, type TableName } from './state-reader.js';
+import { KEY_MAX, TABLES, TableReader, type StateReader, type StateTables, type StoredAlloc, type TableName } from './state-reader.js';
 
 export interface StateChange {
   index: number;
@@ -37,6 +39,9 @@ export interface ChangedObject {
 export interface StateSnapshot extends StateReader {
   release(): void;
 }
+
+/** Bumped when the snapshot layout changes incompatibly. */
+const SNAPSHOT_FORMAT = 'yurt-state-v1';
 
 export class StateStore extends TableReader {
   private readonly events = new EventEmitter();
@@ -105,6 +110,59 @@ export class StateStore extends TableReader {
       this.events.emit('change', change);
     }
     return result;
+  }
+
+  /**
+   * Every table's rows as one blob: the FSM's Raft snapshot. It runs synchronously, and FSM
+   * writes are synchronous transactions on the same thread, so it sees exactly the state after
+   * the last applied entry.
+   */
+  snapshotBytes(): Uint8Array {
+    const tables: Record<string, Array<[unknown, unknown]>> = {};
+    for (const [name, db] of this.databases()) {
+      const rows: Array<[unknown, unknown]> = [];
+      for (const { key, value } of db.getRange()) rows.push([key, value]);
+      tables[name] = rows;
+    }
+    return pack({ format: SNAPSHOT_FORMAT, tables });
+  }
+
+  /**
+   * Replaces the whole state by a snapshot's, in one transaction (a crash leaves the old
+   * state and its lastApplied, and Raft restores again). Rejects a blob it does not know
+   * before touching anything.
+   */
+  restoreBytes(data: Uint8Array, index: number, term: number): void {
+    let decoded: unknown;
+    try {
+      decoded = unpack(data);
+    } catch (e) {
+      throw new YurtError('corrupted', `state snapshot at index ${index} cannot be decoded: ${(e as Error).message}`);
+    }
+    const snap = decoded as { format?: unknown; tables?: Record<string, Array<[unknown, unknown]>> } | null;
+    if (snap === null || typeof snap !== 'object' || snap.format !== SNAPSHOT_FORMAT || typeof snap.tables !== 'object') {
+      throw new YurtError('corrupted', `state snapshot at index ${index} is not a yurt state snapshot (format ${String(snap?.format)})`);
+    }
+    const tables = snap.tables;
+    this.tables.env.transactionSync(() => {
+      for (const [name, db] of this.databases()) {
+        for (const key of db.getKeys()) db.removeSync(key as never);
+        for (const [k, v] of tables[name] ?? []) db.putSync(k as never, v as never);
+      }
+      this.tables.meta.putSync('lastApplied', { index, term });
+    });
+    const allocNodes = new Set<string>();
+    for (const [, a] of tables.allocs ?? []) allocNodes.add((a as StoredAlloc).NodeID);
+    const change: StateChange = { index, tables: new Set<TableName>(TABLES), allocNodes, objects: [] };
+    this.events.emit('change', change);
+  }
+
+  private databases(): Array<[string, Database<unknown, never>]> {
+    const out: Array<[string, Database<unknown, never>]> = [];
+    for (const [name, db] of Object.entries(this.tables)) {
+      if (name !== 'env') out.push([name, db as Database<unknown, never>]);
+    }
+    return out;
   }
 
   /** Record an applied entry that changed nothing (no-ops, config entries). */
