@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Transport } from '../consensus/raft-node.js';
+import { WsTransport } from '../consensus/transport/ws-transport.js';
 import { builtinDrivers } from '../drivers/registry.js';
 import type { AgentConfig } from './config/index.js';
 import { Client } from './client/client.js';
@@ -16,27 +16,22 @@ import type { AgentMember, ApiContext } from './http/api-context.js';
 import { HttpApi } from './http/http-server.js';
 import { RpcServer } from './rpc/rpc-server.js';
 import { ServerEndpoints } from './server/endpoints.js';
+import { ClusterEndpoints } from './server/cluster-endpoints.js';
+import type { ServerHello } from './server/server-membership.js';
 import { Server } from './server/server.js';
 import { YURT_VERSION } from './version.js';
+import { DataDirLock } from './data-dir-lock.js';
 import { metricsRoutes } from './telemetry/metrics-route.js';
 import { serverMetricsView } from './telemetry/server-view.js';
 import { Telemetry } from './telemetry/telemetry.js';
-
-/**
- * A server alone in its cluster has no peers to send Raft messages to. Multi-server clusters
- * use the websocket transport instead.
- */
-const noPeersTransport: Transport = {
-  send: () => undefined,
-  onMessage: () => undefined,
-  close: () => Promise.resolve(),
-};
 
 export class Agent {
   server: Server | null = null;
   client: Client | null = null;
   private endpoints: ServerEndpoints | null = null;
   private rpc: RpcServer | null = null;
+  private raftTransport: WsTransport | null = null;
+  private dataDirLock: DataDirLock | null = null;
   private http: HttpApi | null = null;
   private telemetry: Telemetry | null = null;
   httpAddr: AddressInfo | null = null;
@@ -50,6 +45,7 @@ export class Agent {
   async start(): Promise<void> {
     const c = this.config;
     await mkdir(c.dataDir, { recursive: true });
+    this.dataDirLock = await DataDirLock.acquire(c.dataDir);
     const telemetry = new Telemetry({
       disableHostname: c.telemetry.disableHostname,
       hostname: c.name,
@@ -60,21 +56,30 @@ export class Agent {
       this.rpc = new RpcServer(this.logger.child({ component: 'rpc' }));
       this.rpcAddr = await this.rpc.listen(c.addresses.rpc, c.ports.rpc);
       const rpcAdvertise = advertiseWithPort(c.advertise.rpc, this.rpcAddr.port);
+      const id = await persistentId(join(c.dataDir, 'server', 'node-id'));
+      // Raft between servers rides on the RPC port (path /raft), as in Nomad.
+      const transport = WsTransport.attached({ id, address: rpcAdvertise, logger: this.logger.child({ component: 'raft-transport' }) });
+      this.raftTransport = transport;
+      this.rpc.route(WsTransport.path, (req, socket, head) => transport.handleUpgrade(req, socket, head));
       this.server = new Server({
-        id: await persistentId(join(c.dataDir, 'server', 'node-id')),
+        id,
         name: c.name,
         region: c.region,
         datacenter: c.datacenter,
         dataDir: join(c.dataDir, 'server'),
         rpcAdvertise,
         bootstrapExpect: c.server.bootstrapExpect,
+        retryJoin: c.server.serverJoin.retryJoin,
+        retryIntervalMs: c.server.serverJoin.retryIntervalMs,
+        retryMax: c.server.serverJoin.retryMax,
+        defaultRpcPort: c.ports.rpc,
         numSchedulers: c.server.numSchedulers,
         heartbeat: {
           heartbeatGraceMs: c.server.heartbeatGraceMs,
           minHeartbeatTtlMs: c.server.minHeartbeatTtlMs,
           maxHeartbeatsPerSecond: c.server.maxHeartbeatsPerSecond,
         },
-        transport: noPeersTransport,
+        transport,
         logger: this.logger,
         metrics: {
           workerInvoke: (type, seconds) => telemetry.observe('workerInvokeSeconds', seconds, { type }),
@@ -83,6 +88,7 @@ export class Agent {
       });
       this.endpoints = new ServerEndpoints(this.server, this.logger.child({ component: 'rpc' }));
       this.endpoints.register(this.rpc);
+      new ClusterEndpoints(this.server, this.endpoints).register(this.rpc);
       await this.server.start();
     }
 
@@ -127,37 +133,42 @@ export class Agent {
     }
   }
 
+  /** Every server of the cluster as Nomad's /v1/agent/members lists them (serf members). */
   members(): AgentMember[] {
     const s = this.server;
-    if (!s || !this.rpcAddr) return [];
-    const [host = '127.0.0.1'] = s.opts.rpcAdvertise.split(':');
-    return [
-      {
-        Name: `${this.config.name}.${this.config.region}`,
-        Addr: host,
-        Port: this.config.ports.serf,
-        Tags: {
-          // "nomad" is the role Nomad's tools look for when they list servers.
-          role: 'nomad',
-          region: this.config.region,
-          dc: this.config.datacenter,
-          build: YURT_VERSION,
-          port: String(this.rpcAddr.port),
-          rpc_addr: host,
-          id: s.opts.id,
-          raft_vsn: '3',
-          expect: String(this.config.server.bootstrapExpect),
-          leader: String(s.isLeader()),
-        },
-        Status: 'alive',
-        ProtocolMin: 1,
-        ProtocolMax: 5,
-        ProtocolCur: 2,
-        DelegateMin: 2,
-        DelegateMax: 5,
-        DelegateCur: 4,
-      },
-    ];
+    if (!s) return [];
+    const leaderId = s.raft.leader()?.id;
+    const known = s.membership.memberList();
+    const list = known.length > 0 ? known : [{ hello: s.hello(), status: 'alive' as const }];
+    return list.map(({ hello, status }) => serverMember(hello, status, hello.ID === leaderId, this.config.ports.serf));
+  }
+
+  /**
+   * Leaves the cluster gracefully (leave_on_terminate / leave_on_interrupt): a leader hands
+   * leadership over first, then the server asks the leader to remove it from Raft, so the
+   * remaining servers keep a quorum of the right size.
+   */
+  async leave(): Promise<void> {
+    const s = this.server;
+    if (!s || !this.endpoints || !s.inCluster()) return;
+    const cluster = new ClusterEndpoints(s, this.endpoints);
+    if (s.raft.configuration().filter((x) => x.suffrage === 'voter').length > 1 && s.isLeader()) {
+      await s.raft.transferLeadership().catch((err: unknown) => this.logger.warn({ err }, 'could not transfer leadership before leaving'));
+    }
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        await cluster.removePeer({ ID: s.opts.id });
+        this.logger.info('left the cluster');
+        // Out of the configuration, this server must not campaign with the one it still has
+        // (it may not have received its own removal): stop Raft now.
+        await s.raft.stop();
+        return;
+      } catch (err) {
+        this.logger.debug({ err }, 'leave attempt failed; retrying');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    this.logger.warn('could not leave the cluster; the other servers will see this one as failed');
   }
 
   async stop(opts: { stopAllocs?: boolean } = {}): Promise<void> {
@@ -168,9 +179,43 @@ export class Agent {
     await this.http?.close();
     this.telemetry?.close();
     await this.endpoints?.close();
-    await this.rpc?.close();
+    // Raft stops before its transport, and the transport's sockets (upgraded connections on
+    // the RPC port) close before the RPC listener waits for its connections to end.
     await this.server?.stop();
+    await this.raftTransport?.close();
+    await this.rpc?.close();
+    await this.dataDirLock?.release();
   }
+}
+
+function serverMember(h: ServerHello, status: 'alive' | 'failed', leader: boolean, serfPort: number): AgentMember {
+  const i = h.RpcAddr.lastIndexOf(':');
+  const host = i > 0 ? h.RpcAddr.slice(0, i) : h.RpcAddr;
+  return {
+    Name: `${h.Name}.${h.Region}`,
+    Addr: host,
+    Port: serfPort,
+    Tags: {
+      // "nomad" is the role Nomad's tools look for when they list servers.
+      role: 'nomad',
+      region: h.Region,
+      dc: h.Datacenter,
+      build: h.Build,
+      port: h.RpcAddr.slice(i + 1),
+      rpc_addr: host,
+      id: h.ID,
+      raft_vsn: '3',
+      expect: String(h.BootstrapExpect),
+      leader: String(leader),
+    },
+    Status: status,
+    ProtocolMin: 1,
+    ProtocolMax: 5,
+    ProtocolCur: 2,
+    DelegateMin: 2,
+    DelegateMax: 5,
+    DelegateCur: 4,
+  };
 }
 
 /** Nomad's client `options` take "true"/"1" for booleans. */

@@ -53,14 +53,22 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(banner(config, agent));
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals): void => {
-      process.stdout.write(`==> Caught signal: ${sig}\n==> Gracefully shutting down agent...\n`);
-      resolve();
+  const sig = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (s: NodeJS.Signals): void => {
+      process.stdout.write(`==> Caught signal: ${s}\n==> Gracefully shutting down agent...\n`);
+      resolve(s);
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
+  // A second signal while leaving or stopping means "now".
+  const forceExit = (): void => process.exit(1);
+  process.once('SIGINT', forceExit);
+  process.once('SIGTERM', forceExit);
+  if ((sig === 'SIGTERM' && config.leaveOnTerminate) || (sig === 'SIGINT' && config.leaveOnInterrupt)) {
+    process.stdout.write('==> Gracefully leaving the cluster...\n');
+    await agent.leave();
+  }
   await agent.stop({ stopAllocs: config.devMode });
   return 0;
 }

@@ -1,6 +1,6 @@
 /** `/v1/agent/*`, like Nomad's `api.Agent()`. Shapes are Nomad's (serf member tags included). */
 import type { HttpApi } from './http.js';
-import type { QueryResult } from './query.js';
+import type { QueryResult, WriteResult } from './query.js';
 
 export interface AgentMember {
   Name: string;
@@ -41,5 +41,15 @@ export class Agent {
 
   members(): Promise<QueryResult<ServerMembers>> {
     return this.http.query('/v1/agent/members');
+  }
+
+  /** PUT /v1/agent/join: this server joins (or adds) the server at `address`. */
+  join(address: string): Promise<WriteResult<{ num_joined: number; error: string }>> {
+    return this.http.write('PUT', '/v1/agent/join', undefined, { params: { address } });
+  }
+
+  /** PUT /v1/agent/force-leave: remove a failed server by name. */
+  forceLeave(node: string): Promise<WriteResult<null>> {
+    return this.http.write('PUT', '/v1/agent/force-leave', undefined, { params: { node } });
   }
 }

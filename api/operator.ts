@@ -66,4 +66,16 @@ export class Operator {
     const params = { ...opts?.params, ...(opts?.casIndex !== undefined ? { cas: String(opts.casIndex) } : {}) };
     return this.http.write('PUT', '/v1/operator/scheduler/configuration', config, { ...opts, params });
   }
+
+  /** DELETE /v1/operator/raft/peer: remove a server from Raft by ID or by address. */
+  raftRemovePeer(peer: { id?: string; address?: string }, opts?: WriteOptions): Promise<WriteResult<null>> {
+    const params = { ...opts?.params, ...(peer.id !== undefined ? { id: peer.id } : {}), ...(peer.address !== undefined ? { address: peer.address } : {}) };
+    return this.http.write('DELETE', '/v1/operator/raft/peer', undefined, { ...opts, params });
+  }
+
+  /** PUT /v1/operator/raft/transfer-leadership: to a given server, or the most up-to-date one. */
+  raftTransferLeadership(peer: { id?: string; address?: string }, opts?: WriteOptions): Promise<WriteResult<{ Leader: string }>> {
+    const params = { ...opts?.params, ...(peer.id !== undefined ? { id: peer.id } : {}), ...(peer.address !== undefined ? { address: peer.address } : {}) };
+    return this.http.write('PUT', '/v1/operator/raft/transfer-leadership', undefined, { ...opts, params });
+  }
 }

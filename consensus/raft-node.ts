@@ -20,7 +20,7 @@
  * Files in `dataDir`: `raft.mdb` (log and hard state), `snapshots/` (state machine
  * snapshots), and, only during outage recovery, `peers.json` (see peers-file.ts).
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigChange, Server } from './core/configuration.js';
 import { configurationProblems, encodeConfiguration, findServer, voterIds } from './core/configuration.js';
@@ -146,6 +146,7 @@ export class RaftNode {
   private core: RaftCore | null = null;
   private storage: RaftStorage | null = null;
   private snapshots: SnapshotStore | null = null;
+  private bootstrapServers: ServerAddress[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private looping = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -180,6 +181,11 @@ export class RaftNode {
     persistMs: 0,
     applyMs: 0,
   };
+
+  /** Whether `dataDir` holds a Raft store already (a server that ran before). */
+  static hasState(dataDir: string): boolean {
+    return existsSync(join(dataDir, 'raft.mdb'));
+  }
 
   constructor(opts: RaftNodeOptions) {
     const problems: FieldError[] = [];
@@ -219,8 +225,18 @@ export class RaftNode {
   /** Opens storage (verifying every checksum, log and snapshots), applies a peers.json
    *  recovery file if there is one, bootstraps an empty store if asked to, and resolves once
    *  committed entries the FSM had not applied have been replayed into it. */
-  start(): Promise<void> {
+  /**
+   * `bootstrap` overrides the option of that name: servers that find each other at run time
+   * (bootstrap_expect) only know the initial configuration when they start.
+   */
+  start(bootstrap?: ServerAddress[]): Promise<void> {
     if (this.state !== 'new') return Promise.reject(new YurtError('conflict', `raft node ${this.opts.id} was already started`));
+    if (bootstrap !== undefined) {
+      const servers = bootstrap.map((s): Server => ({ id: s.id, address: s.address, suffrage: 'voter' }));
+      const problems = configurationProblems({ servers });
+      if (servers.length === 0 || problems.length > 0) return Promise.reject(new ValidationError('raft bootstrap configuration', problems));
+      this.bootstrapServers = bootstrap;
+    }
     this.state = 'starting';
     this.starting = this.open();
     return this.starting;
@@ -239,8 +255,9 @@ export class RaftNode {
     try {
       await storage.useSnapshot(snapshots.latest());
       await this.recoverFromPeersFile(storage);
-      if (storage.isEmpty() && snapshots.latest() === undefined && this.opts.bootstrap !== undefined) {
-        const servers = this.opts.bootstrap.map((s): Server => ({ id: s.id, address: s.address, suffrage: 'voter' }));
+      const bootstrap = this.bootstrapServers ?? this.opts.bootstrap;
+      if (storage.isEmpty() && snapshots.latest() === undefined && bootstrap !== undefined) {
+        const servers = bootstrap.map((s): Server => ({ id: s.id, address: s.address, suffrage: 'voter' }));
         await storage.persist({ term: 1, vote: '', commit: 0 }, [{ index: 1, term: 1, type: 'config', data: encodeConfiguration({ servers }) }]);
         this.logger.info({ servers: servers.map((s) => s.id) }, 'bootstrapped a new cluster configuration');
       }

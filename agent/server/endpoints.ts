@@ -278,7 +278,8 @@ export class ServerEndpoints {
     return node;
   }
 
-  private async forward<T>(method: string, args: unknown): Promise<T> {
+  /** Sends a request to the leader over RPC (this server is not the leader). */
+  async forward<T>(method: string, args: unknown): Promise<T> {
     const addr = this.server.leaderRpcAddr();
     if (!addr) throw new YurtError('no_leader', 'No cluster leader');
     if (addr === this.server.opts.rpcAdvertise) throw new NotLeaderError();

@@ -7,11 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { YURT_VERSION } from '../version.js';
 import type { Logger } from 'pino';
 import { RaftNode, type Transport } from '../../consensus/raft-node.js';
 import type { Evaluation, EvalTrigger } from '../../structs/eval.js';
 import type { Job } from '../../structs/job.js';
-import { NotLeaderError } from '../../structs/errors.js';
+import { NotLeaderError, YurtError } from '../../structs/errors.js';
 import { BlockedEvals } from './blocked-evals.js';
 import { EvalBroker } from './eval-broker.js';
 import { encodeCommand, type FsmCommand } from './fsm-commands.js';
@@ -23,6 +24,7 @@ import type { ServerMetricsSink } from './server-metrics.js';
 import { PlanApplier } from './plan-applier.js';
 import { StateStore } from './state/state-store.js';
 import { Worker } from './worker.js';
+import { ServerMembership, type ServerHello } from './server-membership.js';
 
 export interface ServerOptions {
   /** Stable server ID (persisted by the agent). */
@@ -34,6 +36,12 @@ export interface ServerOptions {
   /** host:port other servers and clients reach this server's RPC on. */
   rpcAdvertise: string;
   bootstrapExpect: number;
+  /** server_join: addresses of other servers (host or host:port) to form or join a cluster with. */
+  retryJoin?: string[];
+  retryIntervalMs?: number;
+  retryMax?: number;
+  /** Port assumed for retry_join addresses without one (the RPC port). */
+  defaultRpcPort?: number;
   numSchedulers: number;
   heartbeat?: Partial<HeartbeatConfig>;
   transport: Transport;
@@ -64,6 +72,10 @@ export class Server {
   private readonly gcConfig: GcConfig;
   private gcTimer: NodeJS.Timeout | null = null;
   private gcRunning: Promise<number> | null = null;
+  readonly membership: ServerMembership;
+  private raftStarted = false;
+  private forming: Promise<void> | null = null;
+  private rejoinTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly opts: ServerOptions) {
     this.logger = opts.logger.child({ component: 'server' });
@@ -107,6 +119,14 @@ export class Server {
       (err) => this.logger.warn({ err }, 'node drainer pass failed; retrying'),
     );
     this.gcConfig = { ...DEFAULT_GC_CONFIG, ...opts.gc };
+    this.membership = new ServerMembership({
+      self: () => this.hello(),
+      retryJoin: opts.retryJoin ?? [],
+      defaultPort: opts.defaultRpcPort ?? 4647,
+      retryIntervalMs: Math.min(opts.retryIntervalMs ?? 30_000, 1000),
+      retryMax: opts.retryMax ?? 0,
+      logger: this.logger,
+    });
     this.fsm.onEvals((evals) => this.onEvalsWritten(evals));
     this.state.onChange((c) => {
       if (!this.raft.isLeader() || !(c.tables.has('nodes') || c.tables.has('allocs'))) return;
@@ -122,7 +142,15 @@ export class Server {
       if (isLeader) void this.establishLeadership();
       else this.revokeLeadership();
     });
-    await this.raft.start();
+    const fresh = !RaftNode.hasState(join(this.opts.dataDir, 'raft'));
+    if (fresh && this.opts.bootstrapExpect !== 1) {
+      // Raft starts once we know how: bootstrapping with the servers found, or joining.
+      this.forming = this.formCluster().catch((err: unknown) => this.logger.error({ err }, 'could not form or join a cluster'));
+    } else {
+      await this.raft.start();
+      this.raftStarted = true;
+      this.afterRaftStart();
+    }
     const n = Math.max(1, this.opts.numSchedulers);
     for (let i = 0; i < n; i++) {
       const w = new Worker({
@@ -140,7 +168,89 @@ export class Server {
     this.logger.info({ id: this.opts.id, rpc: this.opts.rpcAdvertise }, 'server started');
   }
 
+  /** This server as `Server.Hello` describes it. */
+  hello(): ServerHello {
+    const config = this.raftStarted ? this.raft.configuration() : [];
+    return {
+      ID: this.opts.id,
+      Name: this.opts.name,
+      Region: this.opts.region,
+      Datacenter: this.opts.datacenter,
+      RpcAddr: this.opts.rpcAdvertise,
+      Build: YURT_VERSION,
+      BootstrapExpect: this.opts.bootstrapExpect,
+      InCluster: config.length > 0,
+      Leader: this.raftStarted ? (this.raft.leader()?.address ?? '') : '',
+      Known: config.map((s) => ({ ID: s.id, RpcAddr: s.address })),
+    };
+  }
+
+  /** Whether this server is a member of a formed cluster's configuration. */
+  inCluster(): boolean {
+    return this.raftStarted && this.raft.configuration().some((s) => s.id === this.opts.id);
+  }
+
+  private async formCluster(): Promise<void> {
+    const expect = this.opts.bootstrapExpect;
+    const formation = expect > 1 ? await this.membership.form(expect) : { mode: 'join' as const, via: [] };
+    await this.raft.start(formation.mode === 'bootstrap' ? formation.servers : undefined);
+    this.raftStarted = true;
+    this.afterRaftStart();
+    if (formation.mode === 'join') await this.joinCluster(formation.via);
+  }
+
+  /**
+   * Members list upkeep; and a server the cluster no longer counts (removed while it was down,
+   * or by an operator while it ran) asks back in, as Nomad's autopilot re-adds live servers.
+   * What the cluster's leader says decides, not our own stored configuration, which a server
+   * removed while down still lists itself in.
+   */
+  private afterRaftStart(): void {
+    this.membership.startRefreshing(() => this.raft.configuration());
+    if ((this.opts.retryJoin ?? []).length === 0) return;
+    const check = async (): Promise<void> => {
+      if (this.isLeader() || this.forming !== null) return;
+      const answers = await this.membership.helloAll([...this.membership.joinAddresses(), ...this.raft.configuration().map((s) => s.address)]);
+      const leaderView = answers.find((h) => h.InCluster && h.Leader !== '' && h.Leader === h.RpcAddr);
+      const counted = leaderView ? leaderView.Known.some((k) => k.ID === this.opts.id) : this.inCluster();
+      if (counted) return;
+      this.forming = this.joinCluster(leaderView ? [leaderView.RpcAddr] : [])
+        .catch((err: unknown) => this.logger.error({ err }, 'could not join the cluster'))
+        .finally(() => (this.forming = null));
+    };
+    const loop = (): void => {
+      this.rejoinTimer = setTimeout(() => void check().catch(() => undefined).finally(loop), 10_000);
+      this.rejoinTimer.unref();
+    };
+    void check().catch(() => undefined);
+    loop();
+  }
+
+  /** Asks the cluster (through any of its servers) to add this one, until it is a member. */
+  async joinCluster(via: string[]): Promise<void> {
+    for (let round = 1; ; round++) {
+      if (this.membership.isStopped()) throw new YurtError('unavailable', 'server is shutting down');
+      const addrs = [...new Set([...via, ...this.membership.joinAddresses()])].filter((a) => a !== this.opts.rpcAdvertise);
+      for (const addr of addrs) {
+        try {
+          await this.membership.callServer(addr, 'Server.Join', { ID: this.opts.id, RpcAddr: this.opts.rpcAdvertise }, 120_000);
+          this.logger.info({ via: addr }, 'joined the cluster');
+          return;
+        } catch (err) {
+          this.logger.debug({ err, via: addr }, 'join attempt failed');
+        }
+      }
+      const max = this.opts.retryMax ?? 0;
+      if (max > 0 && round >= max) throw new YurtError('unavailable', `could not join a cluster through ${addrs.join(', ')} after ${round} attempts`);
+      await this.membership.sleep(1000);
+    }
+  }
+
   async stop(): Promise<void> {
+    this.membership.stop();
+    if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = null;
+    await this.forming;
     this.revokeLeadership();
     await Promise.all(this.workers.map((w) => w.stop()));
     await this.raft.stop();
