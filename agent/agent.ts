@@ -50,6 +50,8 @@ export class Agent {
       disableHostname: c.telemetry.disableHostname,
       hostname: c.name,
       publishNodeMetrics: c.telemetry.publishNodeMetrics,
+      publishAllocationMetrics: c.telemetry.publishAllocationMetrics,
+      collectionIntervalMs: c.telemetry.collectionIntervalMs,
     });
     this.telemetry = telemetry;
     if (c.server.enabled) {
@@ -81,10 +83,7 @@ export class Agent {
         },
         transport,
         logger: this.logger,
-        metrics: {
-          workerInvoke: (type, seconds) => telemetry.observe('workerInvokeSeconds', seconds, { type }),
-          planApply: (seconds) => telemetry.observe('planApplySeconds', seconds),
-        },
+        metrics: telemetry.serverSink(),
       });
       this.endpoints = new ServerEndpoints(this.server, this.logger.child({ component: 'rpc' }));
       this.endpoints.register(this.rpc);

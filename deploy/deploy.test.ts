@@ -2,7 +2,8 @@
  * Every deploy/ artefact checked by the real tool that consumes it: systemd-analyze for the
  * units, shellcheck for the scripts, the agent's own config loader for the HCL, cloud-init for
  * the user-data, promtool for the Prometheus files, docker and docker-compose for the image
- * and the compose file; install.sh runs end to end into a temporary prefix.
+ * and the compose file; install-yurt installs an `npm pack` release end to end into a temporary
+ * root, run-yurt writes configs the agent accepts, and a real Prometheus scrapes a dev agent.
  *
  * A check whose tool is not installed fails under CI (process.env.CI) and is skipped with the
  * reason otherwise. Debian packages: systemd, shellcheck, cloud-init, prometheus,
@@ -11,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ import type { TestContext } from 'node:test';
 import { describe, test } from 'node:test';
 import { resolveAgentConfig } from '../agent/config/index.js';
 import { METRICS } from '../agent/telemetry/metric-names.js';
+import { assertPromtoolClean } from '../agent/telemetry/testing/promtool.js';
+import { eventually, startAgent } from '../agent/testing/agent-process.js';
 
 const deployDir = new URL('.', import.meta.url).pathname;
 const repoDir = join(deployDir, '..');
@@ -128,6 +131,22 @@ void describe('systemd units', () => {
   });
 });
 
+/** A systemctl stand-in first on PATH: records its arguments, one call per line. */
+function fakeSystemctl(dir: string): { env: NodeJS.ProcessEnv; calls: () => string[] } {
+  const bin = join(dir, 'bin');
+  const log = join(dir, 'systemctl.log');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> '${log}'\n`, { mode: 0o755 });
+  return {
+    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
+    calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []),
+  };
+}
+
+function runYurt(root: string, env: NodeJS.ProcessEnv, args: readonly string[]): SpawnSyncReturns<string> {
+  return spawnSync('bash', [at('scripts', 'run-yurt'), ...args], { encoding: 'utf8', env: { ...env, YURT_ROOT: root }, timeout: 30_000 });
+}
+
 void describe('shell scripts', () => {
   void test('pass shellcheck, including the scripts embedded in cloud-init', (t) => {
     if (!haveTool(t, 'shellcheck', 'shellcheck')) return;
@@ -138,7 +157,7 @@ void describe('shell scripts', () => {
         writeFileSync(f, embeddedScript(at('cloud-init', `${role}.yaml`), '/usr/local/sbin/yurt-bootstrap'));
         return f;
       });
-      const scripts = [at('install.sh'), at('docker', 'build-image.sh'), at('docker', 'docker-entrypoint.sh'), ...embedded];
+      const scripts = [at('scripts', 'install-yurt'), at('scripts', 'run-yurt'), at('docker', 'build-image.sh'), at('docker', 'docker-entrypoint.sh'), ...embedded];
       const r = run('shellcheck', ['--external-sources', ...scripts]);
       assert.equal(r.status, 0, output(r));
     } finally {
@@ -146,100 +165,160 @@ void describe('shell scripts', () => {
     }
   });
 
-  void test('install.sh refuses bad arguments before touching anything', () => {
-    const prefix = mkdtempSync(join(tmpdir(), 'yurt-deploy-args-'));
+  void test('run-yurt and install-yurt refuse bad arguments before touching anything', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yurt-deploy-args-'));
     try {
+      const root = join(dir, 'root');
+      mkdirSync(root);
+      const sc = fakeSystemctl(dir);
       const cases: [string[], RegExp][] = [
         [[], /give --server or --client/],
-        [['--client'], /--client needs --servers/],
+        [['--client'], /--client needs --retry-join/],
         [['--server', '--bootstrap-expect', 'three'], /must be a number/],
+        [['--server', '--bootstrap-expect', '0'], /must be a number from 1/],
         [['--server', '--datacenter', 'dc"1'], /not allowed/],
+        [['--server', '--retry-join', 'a b'], /not allowed/],
         [['--server', '--data-dir', 'relative/dir'], /absolute path/],
+        [['--client', '--retry-join', 's1', '--bootstrap-expect', '3'], /--bootstrap-expect is for --server/],
         [['--server', '--bogus'], /unknown argument: --bogus/],
       ];
       for (const [args, message] of cases) {
-        const r = run('bash', [at('install.sh'), '--prefix', prefix, ...args]);
+        const r = runYurt(root, sc.env, args);
         assert.equal(r.status, 2, `${args.join(' ')}: ${output(r)}`);
         assert.match(r.stderr, message, args.join(' '));
       }
-      assert.deepEqual(readdirSync(prefix), []);
+      for (const [args, message] of [
+        [[], /give --tarball/],
+        [['--tarball', join(dir, 'missing.tgz')], /no such tarball/],
+      ] as [string[], RegExp][]) {
+        const r = spawnSync('bash', [at('scripts', 'install-yurt'), ...args], { encoding: 'utf8', env: { ...sc.env, YURT_ROOT: root } });
+        assert.equal(r.status, 2, output(r));
+        assert.match(r.stderr, message);
+      }
+      assert.deepEqual(readdirSync(root), [], 'a refused run wrote files');
+      assert.deepEqual(sc.calls(), [], 'a refused run called systemctl');
     } finally {
-      rmSync(prefix, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void test('run-yurt --server writes a config the agent accepts, then enables and starts the server unit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yurt-deploy-run-'));
+    try {
+      const root = join(dir, 'root');
+      const sc = fakeSystemctl(dir);
+      const r = runYurt(root, sc.env, ['--server', '--retry-join', '10.0.0.11', '--retry-join', '10.0.0.12', '--retry-join', '10.0.0.13', '--datacenter', 'eu-west-1a', '--region', 'eu', '--data-dir', '/srv/yurt']);
+      assert.equal(r.status, 0, output(r));
+      const c = await resolveAgentConfig(['-config', join(root, 'etc', 'yurt.d')]);
+      assert.equal(c.server.enabled, true);
+      assert.equal(c.client.enabled, false);
+      assert.equal(c.server.bootstrapExpect, 3, 'bootstrap_expect defaults to the number of servers to join');
+      assert.deepEqual(c.server.serverJoin.retryJoin, ['10.0.0.11', '10.0.0.12', '10.0.0.13']);
+      assert.equal(c.datacenter, 'eu-west-1a');
+      assert.equal(c.region, 'eu');
+      assert.equal(c.dataDir, '/srv/yurt');
+      // SIGINT from systemd must not make a server leave: a restart would shrink the quorum.
+      assert.equal(c.leaveOnInterrupt, false);
+      assert.equal(c.telemetry.prometheusMetrics, true);
+      assert.equal(c.telemetry.collectionIntervalMs, 1000);
+      assert.deepEqual(sc.calls(), ['daemon-reload', 'disable yurt-client.service yurt.service', 'enable yurt-server.service', 'restart yurt-server.service']);
+      // The sandboxed unit gets write access to a data dir outside its StateDirectory.
+      const dropIn = readFileSync(join(root, 'etc', 'systemd', 'system', 'yurt-server.service.d', '10-data-dir.conf'), 'utf8');
+      assert.match(dropIn, /^\[Service\]\nReadWritePaths=\/srv\/yurt$/m);
+
+      // Run again as a single server with the default data dir: config replaced, drop-in gone.
+      const again = runYurt(root, sc.env, ['--server', '--bootstrap-expect', '1', '--no-start']);
+      assert.equal(again.status, 0, output(again));
+      const c1 = await resolveAgentConfig(['-config', join(root, 'etc', 'yurt.d')]);
+      assert.equal(c1.server.bootstrapExpect, 1);
+      assert.deepEqual(c1.server.serverJoin.retryJoin, []);
+      assert.ok(!existsSync(join(root, 'etc', 'systemd', 'system', 'yurt-server.service.d', '10-data-dir.conf')));
+      assert.equal(sc.calls().length, 4, '--no-start does not touch systemd');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void test('run-yurt --client registers with the servers on their RPC port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yurt-deploy-run-'));
+    try {
+      const root = join(dir, 'root');
+      const sc = fakeSystemctl(dir);
+      const r = runYurt(root, sc.env, ['--client', '--retry-join', 's1', '--retry-join', 's2:4700', '--retry-join', '10.0.0.13', '--node-class', 'gpu', '--name', 'gpu-1']);
+      assert.equal(r.status, 0, output(r));
+      const c = await resolveAgentConfig(['-config', join(root, 'etc', 'yurt.d')]);
+      assert.equal(c.client.enabled, true);
+      assert.equal(c.server.enabled, false);
+      assert.deepEqual(c.client.servers, ['s1:4647', 's2:4700', '10.0.0.13:4647']);
+      assert.equal(c.client.nodeClass, 'gpu');
+      assert.equal(c.name, 'gpu-1');
+      assert.equal(c.telemetry.publishAllocationMetrics, true);
+      assert.equal(c.telemetry.publishNodeMetrics, true);
+      assert.deepEqual(sc.calls(), ['daemon-reload', 'disable yurt-server.service yurt.service', 'enable yurt-client.service', 'restart yurt-client.service']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
 
-void describe('install.sh end to end', () => {
-  void test('installs a runnable yurt, a server config the agent accepts and a unit', { timeout: 240_000 }, async (t) => {
-    const src = mkdtempSync(join(tmpdir(), 'yurt-deploy-src-'));
-    const prefix = mkdtempSync(join(tmpdir(), 'yurt-deploy-prefix-'));
+void describe('install-yurt end to end', () => {
+  void test('installs an npm pack release: runnable yurt, units, run-yurt; the installed agent starts', { timeout: 300_000 }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'yurt-deploy-install-'));
     let agent: ReturnType<typeof spawn> | undefined;
     try {
-      // Install the committed tree: the working tree of a shared checkout may hold other
+      // Pack the committed tree: the working tree of a shared checkout may hold other
       // people's unfinished edits that do not compile. In CI both are the same.
+      const src = join(dir, 'src');
+      mkdirSync(src);
       const archive = spawnSync('sh', ['-c', `git archive HEAD | tar -x -C '${src}'`], { cwd: repoDir, encoding: 'utf8' });
-      const source = archive.status === 0 ? src : repoDir;
-      const r = run('bash', [at('install.sh'), '--server', '--servers', 's1,s2,s3', '--prefix', prefix, '--source', source, '--data-dir', '/srv/yurt'], {
-        timeoutMs: 220_000,
-      });
+      const packFrom = archive.status === 0 ? src : repoDir;
+      // The release as install-yurt gets it; what goes in it follows package.json and the ignore files.
+      const pack = run('npm', ['pack', '--ignore-scripts', '--pack-destination', dir, '--loglevel=error'], { cwd: packFrom, timeoutMs: 120_000 });
+      assert.equal(pack.status, 0, output(pack));
+      const tarball = join(dir, pack.stdout.trim().split('\n').pop()!);
+      assert.ok(existsSync(tarball), `npm pack made no ${tarball}`);
+      // Ship this checkout's install-yurt, so the test checks the script under review even where HEAD is older.
+      const root = join(dir, 'root');
+      const r = spawnSync('bash', [at('scripts', 'install-yurt'), '--tarball', tarball], { encoding: 'utf8', env: { ...process.env, YURT_ROOT: root }, timeout: 240_000 });
       assert.equal(r.status, 0, output(r));
 
-      const installed = join(prefix, 'opt', 'yurt');
+      const installed = join(root, 'opt', 'yurt');
       const version = run(process.execPath, [join(installed, 'bin', 'yurt.js'), 'version']);
       assert.equal(version.status, 0, output(version));
       assert.match(version.stdout, /^Yurt v\d+\.\d+\.\d+/);
       assert.ok(existsSync(join(installed, 'dist', 'agent', 'main.js')), 'compiled agent missing');
       assert.ok(!existsSync(join(installed, 'node_modules', 'typescript')), 'development dependencies were not pruned');
-      assert.deepEqual(readdirSync(join(prefix, 'opt')), ['yurt'], 'staging directories left behind');
+      assert.deepEqual(readdirSync(join(root, 'opt')), ['yurt'], 'staging directories left behind');
+      assert.equal(readlinkSync(join(root, 'usr', 'local', 'bin', 'yurt')), '/opt/yurt/bin/yurt.js');
+      assert.equal(readlinkSync(join(root, 'usr', 'local', 'bin', 'run-yurt')), '/opt/yurt/deploy/scripts/run-yurt');
+      assert.equal(statSync(join(root, 'var', 'lib', 'yurt')).mode & 0o777, 0o700);
+      assert.ok(statSync(join(root, 'etc', 'yurt.d')).isDirectory());
 
-      const config = await resolveAgentConfig(['-config', join(prefix, 'etc', 'yurt.d')]);
-      assert.equal(config.server.enabled, true);
-      assert.equal(config.client.enabled, false);
-      assert.equal(config.server.bootstrapExpect, 3);
-      assert.deepEqual(config.server.serverJoin.retryJoin, ['s1', 's2', 's3']);
-      assert.equal(config.dataDir, '/srv/yurt');
-      assert.equal(config.telemetry.prometheusMetrics, true);
-
-      const unit = join(prefix, 'etc', 'systemd', 'system', 'yurt-server.service');
-      const unitText = readFileSync(unit, 'utf8');
-      assert.ok(unitText.includes(`ExecStart=${process.execPath} ${installed}/bin/yurt.js agent -config ${prefix}/etc/yurt.d\n`), unitText);
-      assert.match(unitText, /^ReadWritePaths=\/srv\/yurt$/m);
-      if (run('sh', ['-c', 'command -v systemd-analyze']).status === 0) {
-        const v = run('systemd-analyze', ['verify', unit]);
-        assert.equal(v.status, 0, output(v));
-        assert.equal(v.stderr.trim(), '', output(v));
+      const nodeBin = run('sh', ['-c', 'command -v node']).stdout.trim();
+      for (const name of ['yurt-server.service', 'yurt-client.service', 'yurt.service']) {
+        const unit = join(root, 'etc', 'systemd', 'system', name);
+        const text = readFileSync(unit, 'utf8');
+        // Paths inside files are the final ones, not below YURT_ROOT.
+        assert.ok(text.includes(`\nExecStart=${nodeBin} /opt/yurt/bin/yurt.js agent -config /etc/yurt.d\n`), text);
+        if (run('sh', ['-c', 'command -v systemd-analyze']).status === 0) {
+          const v = run('systemd-analyze', ['verify', unit]);
+          assert.equal(v.status, 0, output(v));
+          assert.equal(v.stderr.trim(), '', output(v));
+        }
       }
 
       // The pruned install must hold every runtime dependency: start a dev agent from it.
-      const dataDir = join(prefix, 'dev-data');
+      const dataDir = join(dir, 'dev-data');
       const [http, rpc, serf] = [await freePort(), await freePort(), await freePort()];
-      const extra = join(prefix, 'ports.hcl');
+      const extra = join(dir, 'ports.hcl');
       writeFileSync(extra, `data_dir = "${dataDir}"\nports {\n  http = ${http}\n  rpc = ${rpc}\n  serf = ${serf}\n}\n`);
-      agent = spawn(process.execPath, [join(installed, 'bin', 'yurt.js'), 'agent', '-dev', '-config', extra], { stdio: 'ignore' });
+      agent = spawn(process.execPath, [join(installed, 'bin', 'yurt.js'), 'agent', '-dev', '-bind', '127.0.0.1', '-config', extra], { stdio: 'ignore' });
       const health = await waitForHealth(`http://127.0.0.1:${http}/v1/agent/health`, 30_000);
       assert.deepEqual(health, { server: { ok: true, message: 'ok' }, client: { ok: true, message: 'ok' } });
       t.diagnostic('installed agent answered /v1/agent/health');
     } finally {
       agent?.kill('SIGKILL');
-      rmSync(src, { recursive: true, force: true });
-      rmSync(prefix, { recursive: true, force: true });
-    }
-  });
-
-  void test('--config-only writes a client config the agent accepts', async () => {
-    const prefix = mkdtempSync(join(tmpdir(), 'yurt-deploy-client-'));
-    try {
-      const r = run('bash', [at('install.sh'), '--client', '--servers', 'a:4647,b:4647,c:4647', '--node-class', 'gpu', '--config-only', '--prefix', prefix]);
-      assert.equal(r.status, 0, output(r));
-      const config = await resolveAgentConfig(['-config', join(prefix, 'etc', 'yurt.d')]);
-      assert.equal(config.client.enabled, true);
-      assert.equal(config.server.enabled, false);
-      assert.deepEqual(config.client.servers, ['a:4647', 'b:4647', 'c:4647']);
-      assert.equal(config.client.nodeClass, 'gpu');
-      assert.ok(existsSync(join(prefix, 'etc', 'systemd', 'system', 'yurt-client.service')));
-      assert.ok(!existsSync(join(prefix, 'opt', 'yurt')), '--config-only installed the app');
-    } finally {
-      rmSync(prefix, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
@@ -262,6 +341,8 @@ void describe('example agent configs', () => {
     assert.deepEqual(c.client.servers, ['yurt-server-1:4647', 'yurt-server-2:4647', 'yurt-server-3:4647']);
     assert.equal(c.client.reserved.memory, 256);
     assert.equal(c.telemetry.publishAllocationMetrics, true);
+    // The unit stops it with SIGINT on every restart: that must not be a departure.
+    assert.equal(c.leaveOnInterrupt, false);
   });
 
   void test("the image's base config takes the role from flags, as compose.yaml passes them", async () => {
@@ -275,12 +356,14 @@ void describe('example agent configs', () => {
 
 void describe('cloud-init user-data', () => {
   for (const role of ['server', 'client']) {
-    void test(`${role}.yaml passes cloud-init schema and runs install.sh --${role}`, (t) => {
+    void test(`${role}.yaml passes cloud-init schema and runs install-yurt, then run-yurt --${role}`, (t) => {
       const file = at('cloud-init', `${role}.yaml`);
       const text = readFileSync(file, 'utf8');
       assert.ok(text.startsWith('#cloud-config\n'), 'user-data must start with #cloud-config');
       assert.match(text, new RegExp(`YURT_ROLE=${role}\\n`));
-      assert.match(embeddedScript(file, '/usr/local/sbin/yurt-bootstrap'), /deploy\/install\.sh" "--\$YURT_ROLE"/);
+      const script = embeddedScript(file, '/usr/local/sbin/yurt-bootstrap');
+      assert.match(script, /install-yurt" --tarball /);
+      assert.match(script, /\/usr\/local\/bin\/run-yurt "--\$YURT_ROLE"/);
       if (!haveTool(t, 'cloud-init', 'cloud-init')) return;
       const r = run('cloud-init', ['schema', '--config-file', file]);
       assert.equal(r.status, 0, output(r));
@@ -333,7 +416,9 @@ void describe('prometheus', () => {
     const rules = readFileSync(join(dir, 'yurt-alerts.yml'), 'utf8');
     for (const name of [
       'yurt_raft_state_leader',
-      'yurt_raft_leader_lastContact',
+      'yurt_raft_leader_last_contact_seconds',
+      'yurt_raft_term',
+      'yurt_nomad_plan_queue_depth',
       'yurt_nomad_heartbeat_active',
       'yurt_client_unallocated_memory',
       'yurt_nomad_job_summary_failed',
@@ -341,6 +426,103 @@ void describe('prometheus', () => {
       'yurt_runtime_event_loop_lag_seconds',
     ]) {
       assert.ok(rules.includes(name), `no rule uses ${name}`);
+    }
+  });
+});
+
+/** One instant-vector query through Prometheus's HTTP API: each series' labels and value. */
+async function promQuery(base: string, query: string): Promise<Array<{ metric: Record<string, string>; value: number }>> {
+  const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(query)}`, { signal: AbortSignal.timeout(5_000) });
+  const body = (await res.json()) as { status: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> }; error?: string };
+  if (body.status !== 'success' || !body.data) throw new Error(`${query}: ${body.error ?? res.status}`);
+  return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+}
+
+const SERVICE_JOB = `
+job "web" {
+  datacenters = ["dc1"]
+  type        = "service"
+  group "app" {
+    count = 2
+    task "sleep" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sleep"
+        args    = ["600"]
+      }
+      resources {
+        cpu    = 50
+        memory = 32
+      }
+    }
+  }
+}
+`;
+
+void describe('prometheus scraping a live agent', () => {
+  void test('a real Prometheus scrapes a dev agent running a job and answers for its metrics', { timeout: 180_000 }, async (t) => {
+    if (!haveTool(t, 'prometheus', 'prometheus') || !haveTool(t, 'promtool', 'prometheus')) return;
+    const dir = mkdtempSync(join(tmpdir(), 'yurt-deploy-prom-'));
+    const agent = await startAgent(['-dev', '-data-dir', join(dir, 'agent')]);
+    let prom: ReturnType<typeof spawn> | undefined;
+    let promLog = '';
+    try {
+      const parsed = await fetch(`${agent.http}/v1/jobs/parse`, { method: 'POST', body: JSON.stringify({ JobHCL: SERVICE_JOB }) });
+      assert.equal(parsed.status, 200, await parsed.clone().text());
+      const reg = await fetch(`${agent.http}/v1/jobs`, { method: 'POST', body: JSON.stringify({ Job: await parsed.json() }) });
+      assert.equal(reg.status, 200, await reg.text());
+
+      const promPort = await freePort();
+      const agentAddr = new URL(agent.http).host;
+      // The same scrape settings as prometheus.yml, pointed at the test's agent.
+      writeFileSync(
+        join(dir, 'prometheus.yml'),
+        [
+          'global:',
+          '  scrape_interval: 1s',
+          'scrape_configs:',
+          '  - job_name: yurt-servers',
+          '    metrics_path: /v1/metrics',
+          '    params:',
+          '      format: [prometheus]',
+          '    static_configs:',
+          `      - targets: ['${agentAddr}']`,
+          '',
+        ].join('\n'),
+      );
+      prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      prom.stdout?.on('data', (d: Buffer) => (promLog += d.toString()));
+      prom.stderr?.on('data', (d: Buffer) => (promLog += d.toString()));
+      const base = `http://127.0.0.1:${promPort}`;
+
+      // The job summary, through Prometheus: both allocations of the group running. The
+      // metric's own `job` label becomes `exported_job` next to Prometheus's scrape job.
+      const running = await eventually(async () => {
+        const r = await promQuery(base, 'yurt_nomad_job_summary_running{exported_job="web",task_group="app"}');
+        return r.length === 1 && r[0]!.value === 2 ? r[0]! : undefined;
+      }, 90_000, 'Prometheus to report yurt_nomad_job_summary_running 2 for web/app').catch((e: unknown) => {
+        throw new Error(`${String(e)}\n--- prometheus\n${promLog.slice(-3000)}\n--- agent\n${agent.output().slice(-3000)}`);
+      });
+      assert.equal(running.metric['job'], 'yurt-servers');
+      assert.equal(running.metric['namespace'], 'default');
+      const leader = await promQuery(base, 'yurt_raft_state_leader');
+      assert.deepEqual(leader.map((r) => r.value), [1]);
+      const applied = await promQuery(base, 'yurt_raft_apply_total');
+      assert.ok(applied.length === 1 && applied[0]!.value > 0, JSON.stringify(applied));
+      const planned = await promQuery(base, 'yurt_nomad_plan_apply_seconds_count');
+      assert.ok(planned.length === 1 && planned[0]!.value >= 1, JSON.stringify(planned));
+      const up = await promQuery(base, 'up{job="yurt-servers"}');
+      assert.deepEqual(up.map((r) => r.value), [1]);
+
+      // What Prometheus parsed, promtool's linter accepts too.
+      const exposition = await (await fetch(`${agent.http}/v1/metrics?format=prometheus`)).text();
+      assertPromtoolClean(exposition);
+    } finally {
+      prom?.kill('SIGTERM');
+      await agent.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -12,6 +12,19 @@ interface Outstanding {
   ev: Evaluation;
   token: string;
   timer: NodeJS.Timeout;
+  /** performance.now() when a worker dequeued it. */
+  dequeuedAt: number;
+}
+
+/**
+ * Timings the broker reports, as Nomad's nomad.broker.wait_time and nomad.broker.process_time;
+ * seconds, by scheduler type. The agent's telemetry plugs in; nothing depends on them.
+ */
+export interface EvalBrokerTimings {
+  /** An evaluation waited this long ready before a worker dequeued it. */
+  waited(type: string, seconds: number): void;
+  /** A worker held an evaluation this long before acking or nacking it. */
+  processed(type: string, seconds: number): void;
 }
 
 export interface EvalBrokerOptions {
@@ -40,6 +53,10 @@ export class EvalBroker {
   private readonly delayed = new Map<string, NodeJS.Timeout>();
   private readonly deliveries = new Map<string, number>();
   private waiters: Array<{ types: string[]; resolve: (d: Dequeued | null) => void; timer: NodeJS.Timeout }> = [];
+  /** performance.now() when each ready evaluation became ready, for the wait time. */
+  private readonly readySince = new Map<string, number>();
+  /** Where timings go (the agent's telemetry); set after construction, null when unwatched. */
+  timings: EvalBrokerTimings | null = null;
 
   constructor(private readonly opts: EvalBrokerOptions) {}
 
@@ -89,6 +106,7 @@ export class EvalBroker {
   private pushReady(ev: Evaluation): void {
     const q = this.ready.get(ev.Type) ?? this.ready.set(ev.Type, []).get(ev.Type)!;
     q.push(ev);
+    this.readySince.set(ev.ID, performance.now());
     // Highest priority first; FIFO (by creation) within a priority.
     q.sort((a, b) => b.Priority - a.Priority || a.CreateIndex - b.CreateIndex);
     this.serveWaiters();
@@ -130,12 +148,16 @@ export class EvalBroker {
     }
     if (!pick) return null;
     this.ready.get(pick.type)!.shift();
+    const dequeuedAt = performance.now();
+    const since = this.readySince.get(pick.ev.ID);
+    this.readySince.delete(pick.ev.ID);
+    if (since !== undefined) this.timings?.waited(pick.ev.Type, (dequeuedAt - since) / 1000);
     const token = this.opts.newToken();
     const n = (this.deliveries.get(pick.ev.ID) ?? 0) + 1;
     this.deliveries.set(pick.ev.ID, n);
     const timer = setTimeout(() => this.nack(pick.ev.ID, token), this.opts.nackTimeoutMs);
     timer.unref();
-    this.unack.set(pick.ev.ID, { ev: pick.ev, token, timer });
+    this.unack.set(pick.ev.ID, { ev: pick.ev, token, timer, dequeuedAt });
     return { ev: pick.ev, token };
   }
 
@@ -145,6 +167,7 @@ export class EvalBroker {
     if (!o || o.token !== token) return false;
     clearTimeout(o.timer);
     this.unack.delete(evalId);
+    this.timings?.processed(o.ev.Type, (performance.now() - o.dequeuedAt) / 1000);
     this.deliveries.delete(evalId);
     this.releaseJob(o.ev);
     return true;
@@ -156,6 +179,7 @@ export class EvalBroker {
     if (!o || o.token !== token) return false;
     clearTimeout(o.timer);
     this.unack.delete(evalId);
+    this.timings?.processed(o.ev.Type, (performance.now() - o.dequeuedAt) / 1000);
     if ((this.deliveries.get(evalId) ?? 0) >= this.opts.deliveryLimit) {
       this.deliveries.delete(evalId);
       this.releaseJob(o.ev);
@@ -201,6 +225,7 @@ export class EvalBroker {
     }
     this.waiters = [];
     this.ready.clear();
+    this.readySince.clear();
     this.unack.clear();
     this.jobBusy.clear();
     this.jobWaiting.clear();

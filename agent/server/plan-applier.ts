@@ -17,24 +17,45 @@ import type { StateReader } from './state/state-reader.js';
 
 export type RaftApplyFn = (cmd: FsmCommand) => Promise<{ index: number }>;
 
+/**
+ * The plan applier's figures beyond the server's sink, as Nomad's nomad.plan.* metrics. Optional,
+ * so a plain ServerMetricsSink still fits; the agent's telemetry provides them all.
+ */
+export interface PlanApplierMetrics extends ServerMetricsSink {
+  /** Seconds to check one plan against the latest state (nomad.plan.evaluate). */
+  planEvaluate?(seconds: number): void;
+  /** Seconds from a plan's submission to its result, queueing included (nomad.plan.submit). */
+  planSubmit?(seconds: number): void;
+  /** Plans submitted and not yet being applied (nomad.plan.queue_depth). */
+  planQueueDepth?(depth: number): void;
+}
+
 export class PlanApplier {
   private chain: Promise<unknown> = Promise.resolve();
+  private queued = 0;
 
   constructor(
     private readonly state: StateReader,
     private readonly raftApply: RaftApplyFn,
     private readonly now: () => number,
-    private readonly metrics: ServerMetricsSink = NO_METRICS,
+    private readonly metrics: PlanApplierMetrics = NO_METRICS,
   ) {}
+
+  /** Plans waiting behind the one being applied. */
+  queueDepth(): number {
+    return this.queued;
+  }
 
   /** Plans are verified and committed strictly one after another. */
   apply(plan: Plan): Promise<PlanResult> {
+    const submitted = performance.now();
+    this.metrics.planQueueDepth?.(++this.queued);
     const run = this.chain.then(async () => {
-      const t0 = performance.now();
+      this.metrics.planQueueDepth?.(--this.queued);
       try {
         return await this.applyOne(plan);
       } finally {
-        this.metrics.planApply((performance.now() - t0) / 1000);
+        this.metrics.planSubmit?.((performance.now() - submitted) / 1000);
       }
     });
     this.chain = run.catch(() => undefined);
@@ -44,10 +65,12 @@ export class PlanApplier {
   private async applyOne(plan: Plan): Promise<PlanResult> {
     const accepted: Record<string, Allocation[]> = {};
     let refused = false;
+    const t0 = performance.now();
     for (const [nodeId, allocs] of Object.entries(plan.NodeAllocation)) {
       if (this.nodeFits(nodeId, allocs, plan.NodeUpdate[nodeId] ?? [])) accepted[nodeId] = allocs;
       else refused = true;
     }
+    this.metrics.planEvaluate?.((performance.now() - t0) / 1000);
     if (refused && plan.AllAtOnce) {
       return { NodeUpdate: {}, NodeAllocation: {}, RefreshIndex: this.state.latestIndex(), AllocIndex: 0 };
     }
@@ -69,7 +92,11 @@ export class PlanApplier {
     if (placed.length === 0 && updated.length === 0) {
       return { NodeUpdate: {}, NodeAllocation: {}, RefreshIndex: refreshIndex, AllocIndex: 0 };
     }
+    // nomad.plan.apply: the commit through Raft, the part of a plan's cost that the disk and
+    // the followers set.
+    const t1 = performance.now();
     const { index } = await this.raftApply({ type: 'PlanApply', evalId: plan.EvalID, job: plan.Job, placed, updated, evals: [], now: this.now() });
+    this.metrics.planApply((performance.now() - t1) / 1000);
     return { NodeUpdate: plan.NodeUpdate, NodeAllocation: accepted, RefreshIndex: refreshIndex, AllocIndex: index };
   }
 

@@ -3,20 +3,12 @@
  */
 import type { Server } from '../server/server.js';
 import { computeJobSummary } from '../server/job-status.js';
-import type { JobSummaryRow, ServerMetricsView } from './telemetry.js';
+import type { JobSummaryRow, RaftFigures, ServerMetricsView } from './metric-sources.js';
 
 export function serverMetricsView(server: Server): ServerMetricsView {
-  const stat = (k: string): string | number | undefined => server.raft.stats()[k];
   return {
     isLeader: () => server.isLeader(),
-    raftState: () => {
-      const s = String(stat('state') ?? '');
-      return s === 'Leader' ? 'leader' : s === 'Candidate' ? 'candidate' : 'follower';
-    },
-    raftPeers: () => server.raft.configuration().length,
-    raftCommitIndex: () => server.raft.commitIndex(),
-    raftAppliedIndex: () => server.raft.appliedIndex(),
-    raftLastContactMs: () => Number(stat('last_contact_ms') ?? 0),
+    raft: () => raftFigures(server.raft.stats(), server.raft.configuration().length),
     brokerStats: () => server.broker.stats(),
     blockedEvals: () => server.blocked.size(),
     heartbeatsActive: () => server.heartbeats.size(),
@@ -31,5 +23,33 @@ export function serverMetricsView(server: Server): ServerMetricsView {
       for (const j of server.state.jobs()) counts[j.Status]++;
       return counts;
     },
+    watchBroker: (timings) => {
+      server.broker.timings = timings;
+    },
   };
 }
+
+/** Reads RaftNode.stats() (hashicorp/raft's names, as `nomad operator raft` shows them). */
+export function raftFigures(stats: Record<string, string | number>, peers: number): RaftFigures {
+  const num = (k: string): number => {
+    const v = stats[k];
+    return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+  };
+  const state = ROLE[String(stats['state'])] ?? 'shutdown';
+  const contact = stats['last_contact'];
+  return {
+    state,
+    peers,
+    term: num('term'),
+    lastIndex: num('last_log_index'),
+    commitIndex: num('commit_index'),
+    appliedIndex: num('applied_index'),
+    // 'never' until the first message from a leader.
+    lastContactMs: typeof contact === 'number' ? contact : null,
+    appliedEntries: num('applied_commands'),
+    persistMs: num('persist_ms'),
+    fsmApplyMs: num('apply_ms'),
+  };
+}
+
+const ROLE: Record<string, RaftFigures['state']> = { Leader: 'leader', Follower: 'follower', Candidate: 'candidate' };

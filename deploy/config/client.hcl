@@ -4,9 +4,11 @@ bind_addr  = "0.0.0.0"
 region     = "global"
 datacenter = "dc1"
 
-# A client that is stopped on purpose leaves: its allocations are replaced at once instead of
-# after the heartbeat grace period.
-leave_on_interrupt = true
+# systemd stops the agent with SIGINT (yurt-client.service). Its tasks keep running while it
+# restarts (KillMode=process) and it picks them up again, so a restart must not leave the
+# cluster. To retire the node, drain it first: yurt node drain -self -enable.
+leave_on_interrupt = false
+leave_on_terminate = false
 
 client {
   enabled    = true
