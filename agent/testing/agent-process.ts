@@ -26,9 +26,9 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startAgent(args: string[], opts: { timeoutMs?: number } = {}): Promise<AgentProcess> {
-  const httpPort = await freePort();
-  const rpcPort = await freePort();
+export async function startAgent(args: string[], opts: { timeoutMs?: number; httpPort?: number; rpcPort?: number } = {}): Promise<AgentProcess> {
+  const httpPort = opts.httpPort ?? (await freePort());
+  const rpcPort = opts.rpcPort ?? (await freePort());
   const proc = spawn(process.execPath, [BIN, 'agent', ...args, '-bind', '127.0.0.1', '-http-port', String(httpPort), '-rpc-port', String(rpcPort)], {
     env: { ...process.env, YURT_FROM_SOURCE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
