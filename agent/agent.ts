@@ -17,6 +17,7 @@ import { HttpApi } from './http/http-server.js';
 import { RpcServer } from './rpc/rpc-server.js';
 import { ServerEndpoints } from './server/endpoints.js';
 import { ClusterEndpoints } from './server/cluster-endpoints.js';
+import { registerSchedulingEndpoints } from './server/scheduling-backend.js';
 import type { ServerHello } from './server/server-membership.js';
 import { Server } from './server/server.js';
 import { YURT_VERSION } from './version.js';
@@ -88,6 +89,9 @@ export class Agent {
       this.endpoints = new ServerEndpoints(this.server, this.logger.child({ component: 'rpc' }));
       this.endpoints.register(this.rpc);
       new ClusterEndpoints(this.server, this.endpoints).register(this.rpc);
+      registerSchedulingEndpoints(this.rpc, this.server);
+      const endpoints = this.endpoints;
+      this.server.useForwarder((method, args, timeoutMs) => endpoints.forward(method, args, timeoutMs));
       await this.server.start();
     }
 

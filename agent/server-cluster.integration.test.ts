@@ -89,8 +89,11 @@ void test('three servers: form, forward, survive the leader being killed, rejoin
   try {
     await Promise.all(servers.map(start));
     const leader = await eventually(() => leaderOf(servers), 30_000, 'one leader agreed on by all three servers');
-    const peers = await getJson<RaftConfig>(`http://127.0.0.1:${servers[0]!.http}/v1/operator/raft/configuration`);
-    assert.deepEqual(peers.Servers.map((p) => p.Node).sort(), ['s1.global', 's2.global', 's3.global']);
+    // Names come from each server's own answer, refreshed every few seconds.
+    const peers = await eventually(async () => {
+      const c = await getJson<RaftConfig>(`http://127.0.0.1:${servers[0]!.http}/v1/operator/raft/configuration`);
+      return c.Servers.map((p) => p.Node).sort().join(',') === 's1.global,s2.global,s3.global' ? c : undefined;
+    }, 15_000, 'every server named in the raft configuration');
     assert.ok(peers.Servers.every((p) => p.Voter));
 
     client = await startAgent(['-client', '-node', 'c1', '-data-dir', join(root, 'c1'), '-servers', servers.map((s) => `127.0.0.1:${s.rpc}`).join(',')]);
@@ -101,6 +104,17 @@ void test('three servers: form, forward, survive the leader being killed, rejoin
     // A write to a follower is forwarded to the leader, and the job is placed.
     await submit(followerHttp, 'before');
     await eventually(() => running(followerHttp, 'before'), 30_000, 'job "before" running');
+
+    // Followers' workers plan too (the leader runs only a quarter of its own).
+    for (let i = 0; i < 4; i++) await submit(followerHttp, `spread${i}`);
+    for (let i = 0; i < 4; i++) await eventually(() => running(followerHttp, `spread${i}`), 30_000, `job spread${i} running`);
+    const invocations = await Promise.all(
+      servers.filter((s) => s !== leader).map(async (s) => {
+        const m = await getJson<{ Samples: Array<{ Name: string; Value: number }> }>(`http://127.0.0.1:${s.http}/v1/metrics`);
+        return m.Samples.filter((x) => x.Name === 'yurt_nomad_worker_invoke_scheduler_seconds_count').reduce((n, x) => n + x.Value, 0);
+      }),
+    );
+    assert.ok(invocations.some((n) => n > 0), `follower workers scheduled nothing (${invocations.join(', ')})`);
 
     // The leader dies without a word.
     await leader.agent!.stop('SIGKILL');
@@ -140,7 +154,7 @@ void test('three servers: form, forward, survive the leader being killed, rejoin
     const live = servers.find((s) => s.agent !== null);
     if (live && client) {
       const http = `http://127.0.0.1:${live.http}`;
-      for (const job of ['before', 'after', 'two']) await fetch(`${http}/v1/job/${job}?purge=true`, { method: 'DELETE' }).catch(() => undefined);
+      for (const job of ['before', 'after', 'two', 'spread0', 'spread1', 'spread2', 'spread3']) await fetch(`${http}/v1/job/${job}?purge=true`, { method: 'DELETE' }).catch(() => undefined);
       const clientHttp = client.http;
       await eventually(
         async () => ((await getJson<AllocListStub[]>(`${clientHttp}/v1/allocations`)).every((a) => a.ClientStatus !== 'running') ? true : undefined),
@@ -149,7 +163,7 @@ void test('three servers: form, forward, survive the leader being killed, rejoin
       ).catch(() => undefined);
     }
     if (client) await client.stop('SIGINT');
-    await Promise.all(servers.map((s) => s.agent?.stop('SIGINT')));
+    await Promise.all(servers.map((s) => (s.agent ? s.agent.stop('SIGINT') : Promise.resolve(null))));
     rmSync(root, { recursive: true, force: true });
   }
 });

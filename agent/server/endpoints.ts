@@ -279,7 +279,7 @@ export class ServerEndpoints {
   }
 
   /** Sends a request to the leader over RPC (this server is not the leader). */
-  async forward<T>(method: string, args: unknown): Promise<T> {
+  async forward<T>(method: string, args: unknown, timeoutMs?: number): Promise<T> {
     const addr = this.server.leaderRpcAddr();
     if (!addr) throw new YurtError('no_leader', 'No cluster leader');
     if (addr === this.server.opts.rpcAdvertise) throw new NotLeaderError();
@@ -289,7 +289,7 @@ export class ServerEndpoints {
       c.start();
       this.leaderClients.set(addr, c);
     }
-    return c.call<T>(method, args);
+    return c.call<T>(method, args, timeoutMs);
   }
 
   async close(): Promise<void> {

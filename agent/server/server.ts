@@ -25,6 +25,8 @@ import { PlanApplier } from './plan-applier.js';
 import { StateStore } from './state/state-store.js';
 import { Worker } from './worker.js';
 import { ServerMembership, type ServerHello } from './server-membership.js';
+import { localBackend, remoteBackend, type Forward, type SchedulingBackend } from './scheduling-backend.js';
+import type { Plan, PlanResult } from '../../structs/plan.js';
 
 export interface ServerOptions {
   /** Stable server ID (persisted by the agent). */
@@ -76,6 +78,8 @@ export class Server {
   private raftStarted = false;
   private forming: Promise<void> | null = null;
   private rejoinTimer: NodeJS.Timeout | null = null;
+  private readonly local: SchedulingBackend = localBackend(this);
+  private remote: SchedulingBackend | null = null;
 
   constructor(readonly opts: ServerOptions) {
     this.logger = opts.logger.child({ component: 'server' });
@@ -154,10 +158,8 @@ export class Server {
     const n = Math.max(1, this.opts.numSchedulers);
     for (let i = 0; i < n; i++) {
       const w = new Worker({
-        broker: this.broker,
+        backend: () => this.schedulingBackend(i),
         state: this.state,
-        planApplier: this.planApplier,
-        upsertEvals: (evals) => this.upsertEvals(evals),
         ctx: { now: nowNs, random: Math.random, newId: randomUUID },
         logger: this.logger,
         ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
@@ -268,6 +270,26 @@ export class Server {
 
   leaderRpcAddr(): string | null {
     return this.raft.leader()?.address ?? null;
+  }
+
+  /** Lets follower workers reach the leader (set by whoever owns the RPC clients). */
+  useForwarder(forward: Forward): void {
+    this.remote = remoteBackend(forward);
+  }
+
+  /**
+   * On the leader only a quarter of the workers run (at least one), as in Nomad: the leader's
+   * CPU goes to the plan applier, broker and heartbeats, and followers do most planning.
+   */
+  private schedulingBackend(worker: number): SchedulingBackend | null {
+    if (this.leaderReady()) return worker < Math.max(1, Math.floor(this.opts.numSchedulers / 4)) || this.remote === null ? this.local : null;
+    if (this.raft.isLeader() || this.raft.leader() === null) return null;
+    return this.remote;
+  }
+
+  /** The leader's plan queue: verify against the latest state and commit what fits. */
+  submitPlan(plan: Plan): Promise<PlanResult> {
+    return this.planApplier.apply(plan);
   }
 
   /** Apply a command through Raft (leader only); resolves after it is committed and applied. */

@@ -9,17 +9,15 @@ import { GenericScheduler } from '../../scheduler/generic-scheduler.js';
 import type { PlanSubmission, Planner, Scheduler, SchedulerContext, SchedulerState } from '../../scheduler/scheduler-api.js';
 import { SystemScheduler } from '../../scheduler/system-scheduler.js';
 import type { ServerMetricsSink } from './server-metrics.js';
-import type { EvalBroker } from './eval-broker.js';
-import type { PlanApplier } from './plan-applier.js';
+import { waitForIndex, type SchedulingBackend } from './scheduling-backend.js';
 import type { StateStore } from './state/state-store.js';
 
 export const SCHEDULER_TYPES = ['service', 'batch', 'system', 'sysbatch'];
 
 export interface WorkerDeps {
-  broker: EvalBroker;
+  /** The leader's broker and plan applier, local or over RPC; null while there is no leader. */
+  backend: () => SchedulingBackend | null;
   state: StateStore;
-  planApplier: PlanApplier;
-  upsertEvals: (evals: Evaluation[]) => Promise<void>;
   ctx: SchedulerContext;
   logger: Logger;
   metrics?: ServerMetricsSink;
@@ -44,32 +42,48 @@ export class Worker {
 
   private async run(): Promise<void> {
     while (this.running) {
-      const d = await this.deps.broker.dequeue(SCHEDULER_TYPES, 500);
+      const backend = this.deps.backend();
+      if (backend === null) {
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      let d;
+      try {
+        d = await backend.dequeue(SCHEDULER_TYPES, 500);
+      } catch (err) {
+        // Leadership moved or the leader is unreachable: ask again shortly.
+        this.deps.logger.debug({ err }, 'could not dequeue an evaluation');
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
       if (!d) continue;
       try {
-        await this.invoke(d.ev);
-        this.deps.broker.ack(d.ev.ID, d.token);
+        // A follower plans on its own state: it must have what the evaluation was made from.
+        if (backend.remote) await waitForIndex(this.deps.state, d.ev.ModifyIndex, 5000);
+        await this.invoke(backend, d.ev);
+        await backend.ack(d.ev.ID, d.token);
       } catch (err) {
         this.deps.logger.error({ err, eval_id: d.ev.ID }, 'scheduler failed; evaluation will be retried');
-        this.deps.broker.nack(d.ev.ID, d.token);
+        await backend.nack(d.ev.ID, d.token).catch(() => undefined);
       }
     }
   }
 
-  private async invoke(ev: Evaluation): Promise<void> {
+  private async invoke(backend: SchedulingBackend, ev: Evaluation): Promise<void> {
     const snap = this.deps.state.snapshot();
     const snapshots = [snap];
     try {
       const planner: Planner = {
         submitPlan: async (plan: Plan): Promise<PlanSubmission> => {
-          const result = await this.deps.planApplier.apply(plan);
+          const result = await backend.submitPlan(plan);
           if (result.RefreshIndex === 0) return { result, refreshedState: null };
+          if (backend.remote) await waitForIndex(this.deps.state, result.RefreshIndex, 5000);
           const fresh = this.deps.state.snapshot();
           snapshots.push(fresh);
           return { result, refreshedState: fresh };
         },
-        updateEval: (e) => this.deps.upsertEvals([e]),
-        createEval: (e) => this.deps.upsertEvals([e]),
+        updateEval: (e) => backend.upsertEvals([e]),
+        createEval: (e) => backend.upsertEvals([e]),
       };
       const scheduler = schedulerFor(ev, snap, planner, this.deps.ctx);
       const t0 = performance.now();
