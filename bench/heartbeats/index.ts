@@ -7,17 +7,16 @@
  * One client is killed right after a heartbeat; detect_ms is the time until the server marks
  * its node down (its TTL plus heartbeat_grace, by design).
  *
- * This runs against a single server: the multi-server Raft cluster is not wired into the
- * agent yet, so "leader" here is that one server. Leader CPU is read from /proc (Linux).
+ * The servers are a real three-server cluster; clients spread their connections over all
+ * three and followers forward to the leader, as in production. Leader CPU and RSS are read
+ * from /proc (Linux).
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { RpcClient } from '../../agent/rpc/rpc-client.js';
 import type { NodeRegisterResponse } from '../../agent/server/endpoints.js';
 import { testNode } from '../../scheduler/testing/fixtures.js';
+import { startBenchCluster } from './cluster.js';
 
 const CLIENTS = Number(process.env['BENCH_HB_CLIENTS'] ?? 5000);
 const RATE = Number(process.env['BENCH_HB_RATE'] ?? 250);
@@ -57,15 +56,13 @@ async function pool<T>(items: T[], concurrency: number, fn: (t: T) => Promise<vo
 }
 
 export async function runHeartbeatsBench(): Promise<Record<string, number>> {
-  const script = fileURLToPath(new URL('./server-process.ts', import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  const first = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: proc.stdout });
-    rl.once('line', resolve);
-    proc.once('exit', (code) => reject(new Error(`bench server exited (${code ?? 'signal'}) before starting`)));
-  });
-  const server = JSON.parse(first) as { rpc: string; http: string; pid: number };
+  const maxHb = Number(process.env['BENCH_MAX_HB_PER_S'] ?? 250);
+  const cluster = await startBenchCluster(
+    `server {\n  num_schedulers = 1\n  min_heartbeat_ttl = "10s"\n  heartbeat_grace = "10s"\n  max_heartbeats_per_second = ${maxHb}\n}\n`,
+  );
+  const leaderServer = await cluster.leader();
+  const server = { http: leaderServer.http, pid: leaderServer.proc.pid ?? 0 };
+  const allRpc = cluster.servers.map((s) => s.rpc);
   const logger = pino({ level: 'silent' });
   const clients: SimClient[] = [];
   let acked = 0;
@@ -92,7 +89,7 @@ export async function runHeartbeatsBench(): Promise<Record<string, number>> {
     const t0 = performance.now();
     for (let i = 0; i < CLIENTS; i++) {
       const id = `bench-${String(i).padStart(5, '0')}-0000-0000-000000000000`;
-      clients.push({ id, secret: `secret-${i}`, rpc: new RpcClient({ servers: [server.rpc], logger, defaultTimeoutMs: 60_000 }), ttlMs: 0, timer: null });
+      clients.push({ id, secret: `secret-${i}`, rpc: new RpcClient({ servers: [allRpc[i % 3]!, ...allRpc.filter((_, j) => j !== i % 3)], logger, defaultTimeoutMs: 60_000 }), ttlMs: 0, timer: null });
     }
     await pool(clients, 200, async (c) => {
       c.rpc.start();
@@ -100,7 +97,7 @@ export async function runHeartbeatsBench(): Promise<Record<string, number>> {
       c.ttlMs = r.HeartbeatTTLMs;
     });
     const registerS = (performance.now() - t0) / 1000;
-    process.stderr.write(`    registered ${CLIENTS} clients in ${round(registerS)} s (single server)\n`);
+    process.stderr.write(`    registered ${CLIENTS} clients in ${round(registerS)} s (three servers)\n`);
 
     // Phase 1: the TTL rule's schedule, already in steady state (first beat at a random point of the half-TTL).
     for (const c of clients) natural(c, Math.random() * (c.ttlMs / 2));
@@ -168,8 +165,7 @@ export async function runHeartbeatsBench(): Promise<Record<string, number>> {
       if (c.timer) clearTimeout(c.timer);
       c.timer = null;
     }
-    proc.kill('SIGTERM');
-    await exited;
     await pool(clients, 500, (c) => c.rpc.close());
+    await cluster.stop();
   }
 }
