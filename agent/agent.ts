@@ -18,10 +18,12 @@ import { RpcServer } from './rpc/rpc-server.js';
 import { ServerEndpoints } from './server/endpoints.js';
 import { ClusterEndpoints } from './server/cluster-endpoints.js';
 import { registerSchedulingEndpoints } from './server/scheduling-backend.js';
+import { AclEndpoints } from './server/acl-endpoints.js';
 import type { ServerHello } from './server/server-membership.js';
 import { Server } from './server/server.js';
 import { YURT_VERSION } from './version.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { loadTlsMaterial, rpcServerOptions, wsClientOptions } from './tls/index.js';
 import { metricsRoutes } from './telemetry/metrics-route.js';
 import { serverMetricsView } from './telemetry/server-view.js';
 import { Telemetry } from './telemetry/telemetry.js';
@@ -45,6 +47,9 @@ export class Agent {
 
   async start(): Promise<void> {
     const c = this.config;
+    // Certificate problems are configuration errors: refuse to start, naming the field.
+    const tls = await loadTlsMaterial(c);
+    const rpcTls = tls && c.tls.rpc ? { dial: wsClientOptions(tls), listen: { options: rpcServerOptions(tls), region: c.region } } : null;
     await mkdir(c.dataDir, { recursive: true });
     this.dataDirLock = await DataDirLock.acquire(c.dataDir);
     const telemetry = new Telemetry({
@@ -57,11 +62,16 @@ export class Agent {
     this.telemetry = telemetry;
     if (c.server.enabled) {
       this.rpc = new RpcServer(this.logger.child({ component: 'rpc' }));
-      this.rpcAddr = await this.rpc.listen(c.addresses.rpc, c.ports.rpc);
+      this.rpcAddr = await this.rpc.listen(c.addresses.rpc, c.ports.rpc, rpcTls?.listen);
       const rpcAdvertise = advertiseWithPort(c.advertise.rpc, this.rpcAddr.port);
       const id = await persistentId(join(c.dataDir, 'server', 'node-id'));
       // Raft between servers rides on the RPC port (path /raft), as in Nomad.
-      const transport = WsTransport.attached({ id, address: rpcAdvertise, logger: this.logger.child({ component: 'raft-transport' }) });
+      const transport = WsTransport.attached({
+        id,
+        address: rpcAdvertise,
+        logger: this.logger.child({ component: 'raft-transport' }),
+        ...(rpcTls ? { dialTls: rpcTls.dial } : {}),
+      });
       this.raftTransport = transport;
       this.rpc.route(WsTransport.path, (req, socket, head) => transport.handleUpgrade(req, socket, head));
       this.server = new Server({
@@ -76,6 +86,9 @@ export class Agent {
         retryIntervalMs: c.server.serverJoin.retryIntervalMs,
         retryMax: c.server.serverJoin.retryMax,
         defaultRpcPort: c.ports.rpc,
+        ...(rpcTls ? { rpcTls: rpcTls.dial } : {}),
+        raftSnapshotThreshold: c.server.raftSnapshotThreshold,
+        raftTrailingLogs: c.server.raftTrailingLogs,
         numSchedulers: c.server.numSchedulers,
         heartbeat: {
           heartbeatGraceMs: c.server.heartbeatGraceMs,
@@ -86,10 +99,11 @@ export class Agent {
         logger: this.logger,
         metrics: telemetry.serverSink(),
       });
-      this.endpoints = new ServerEndpoints(this.server, this.logger.child({ component: 'rpc' }));
+      this.endpoints = new ServerEndpoints(this.server, this.logger.child({ component: 'rpc' }), rpcTls?.dial);
       this.endpoints.register(this.rpc);
       new ClusterEndpoints(this.server, this.endpoints).register(this.rpc);
       registerSchedulingEndpoints(this.rpc, this.server);
+      new AclEndpoints(this.server, this.logger.child({ component: 'acl' }), { aclEnabled: c.acl.enabled }).register(this.rpc);
       const endpoints = this.endpoints;
       this.server.useForwarder((method, args, timeoutMs) => endpoints.forward(method, args, timeoutMs));
       await this.server.start();

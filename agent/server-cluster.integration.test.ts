@@ -4,6 +4,8 @@
  * leader is killed with SIGKILL; the survivors elect a new leader, keep every job, and keep
  * scheduling; the killed server comes back as a follower with the state it missed; a server
  * that leaves gracefully (leave_on_terminate) shrinks the configuration instead of failing.
+ * Snapshots are taken every few entries, so the restarted server catches up by snapshot: the
+ * state store's snapshot and restore are exercised through Raft's InstallSnapshot.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,7 +77,8 @@ async function leaderOf(servers: ServerProc[]): Promise<ServerProc | undefined> 
 void test('three servers: form, forward, survive the leader being killed, rejoin, leave', { timeout: 240_000 }, async () => {
   const root = mkdtempSync(join(tmpdir(), 'yurt-cluster-'));
   const leaveConfig = join(root, 'leave.hcl');
-  writeFileSync(leaveConfig, 'leave_on_terminate = true\n');
+  // Snapshots every few entries, few kept behind: a server that was down catches up by snapshot.
+  writeFileSync(leaveConfig, 'leave_on_terminate = true\nserver {\n  raft_snapshot_threshold = 8\n  raft_trailing_logs = 4\n}\n');
   const servers: ServerProc[] = [];
   for (const name of ['s1', 's2', 's3']) servers.push({ name, rpc: await freePort(), http: await freePort(), dataDir: join(root, name), agent: null });
   const join3 = servers.flatMap((s) => ['-retry-join', `127.0.0.1:${s.rpc}`]);
@@ -128,10 +131,14 @@ void test('three servers: form, forward, survive the leader being killed, rejoin
     await submit(`http://127.0.0.1:${survivor.http}`, 'after');
     await eventually(() => running(nextHttp, 'after'), 30_000, 'job "after" placed by the new leader');
 
+    // More writes while it is down, so the log it needs is compacted away.
+    for (let i = 0; i < 3; i++) await submit(`http://127.0.0.1:${survivor.http}`, `while-down${i}`);
     // The killed server restarts on its data dir and catches up as a follower.
     await start(leader);
     const restartedHttp = `http://127.0.0.1:${leader.http}`;
     await eventually(() => running(restartedHttp, 'after'), 30_000, 'the restarted server has the state it missed');
+    await eventually(async () => ((await getJson<unknown[]>(`${restartedHttp}/v1/jobs`)).length === 9 ? true : undefined), 30_000, 'all nine jobs on the restarted server');
+    assert.match(leader.agent!.output(), /installed a snapshot|restored the state machine from a snapshot/, 'the restarted server caught up by snapshot');
     assert.equal(await leaderOf(servers), next, 'the restarted server did not take over');
     const members = await getJson<{ Members: Array<{ Name: string; Status: string }> }>(`${restartedHttp}/v1/agent/members`);
     assert.deepEqual(members.Members.map((m) => m.Name).sort(), ['s1.global', 's2.global', 's3.global']);
@@ -154,7 +161,7 @@ void test('three servers: form, forward, survive the leader being killed, rejoin
     const live = servers.find((s) => s.agent !== null);
     if (live && client) {
       const http = `http://127.0.0.1:${live.http}`;
-      for (const job of ['before', 'after', 'two', 'spread0', 'spread1', 'spread2', 'spread3']) await fetch(`${http}/v1/job/${job}?purge=true`, { method: 'DELETE' }).catch(() => undefined);
+      for (const job of ['before', 'after', 'two', 'spread0', 'spread1', 'spread2', 'spread3', 'while-down0', 'while-down1', 'while-down2']) await fetch(`${http}/v1/job/${job}?purge=true`, { method: 'DELETE' }).catch(() => undefined);
       const clientHttp = client.http;
       await eventually(
         async () => ((await getJson<AllocListStub[]>(`${clientHttp}/v1/allocations`)).every((a) => a.ClientStatus !== 'running') ? true : undefined),

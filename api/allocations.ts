@@ -24,6 +24,21 @@ export class Allocations {
     return this.http.query(`/v1/allocation/${encodeURIComponent(id)}`, opts);
   }
 
+  /**
+   * POST /v1/client/allocation/:id/restart: restart one task in place, or every task when
+   * `task` is omitted (Nomad's `{TaskName, AllTasks}`).
+   */
+  restart(id: string, task?: string, opts?: WriteOptions & { allTasks?: boolean }): Promise<WriteResult<unknown>> {
+    const body: { TaskName: string; AllTasks?: boolean } = { TaskName: task ?? '' };
+    if (opts?.allTasks === true) body.AllTasks = true;
+    return this.http.write('POST', `/v1/client/allocation/${encodeURIComponent(id)}/restart`, body, opts);
+  }
+
+  /** POST /v1/client/allocation/:id/signal: send `signal` (e.g. "SIGHUP") to one task, or all. */
+  signal(id: string, signal: string, task?: string, opts?: WriteOptions): Promise<WriteResult<unknown>> {
+    return this.http.write('POST', `/v1/client/allocation/${encodeURIComponent(id)}/signal`, { Task: task ?? '', Signal: signal }, opts);
+  }
+
   /** POST /v1/allocation/:id/stop: stop (and reschedule) one allocation. */
   stop(id: string, opts?: WriteOptions): Promise<WriteResult<AllocStopResponse>> {
     return this.http.write('POST', `/v1/allocation/${encodeURIComponent(id)}/stop`, undefined, opts);

@@ -6,7 +6,9 @@ import { Agent } from './agent.js';
 import { Allocations } from './allocations.js';
 import { resolveClientConfig } from './config.js';
 import type { ApiClientConfig, ExplicitConfig } from './config.js';
+import { Deployments } from './deployments.js';
 import { Evaluations } from './evaluations.js';
+import { Events } from './events.js';
 import { HttpApi } from './http.js';
 import type { FetchFn } from './http.js';
 import { Jobs } from './jobs.js';
@@ -26,6 +28,8 @@ export class ApiClient extends HttpApi {
   readonly logs: Logs;
   readonly operator: Operator;
   readonly system: System;
+  readonly deployments: Deployments;
+  readonly events: Events;
 
   constructor(config: ApiClientConfig, fetchFn?: FetchFn) {
     super(config, fetchFn);
@@ -38,6 +42,8 @@ export class ApiClient extends HttpApi {
     this.logs = new Logs(this);
     this.operator = new Operator(this);
     this.system = new System(this);
+    this.deployments = new Deployments(this);
+    this.events = new Events(this);
   }
 
   /** A client configured from explicit values (flags) over the YURT_ and NOMAD_ environment variables. */

@@ -15,6 +15,11 @@ export class Evaluations {
     return this.list({ ...opts, prefix });
   }
 
+  /** GET /v1/evaluations/count: how many evaluations match `opts.filter` (all when unset). */
+  count(opts?: QueryOptions): Promise<QueryResult<{ Count: number }>> {
+    return this.http.query('/v1/evaluations/count', opts);
+  }
+
   info(id: string, opts?: QueryOptions): Promise<QueryResult<Evaluation>> {
     return this.http.query(`/v1/evaluation/${encodeURIComponent(id)}`, opts);
   }

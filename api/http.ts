@@ -21,8 +21,11 @@ export class HttpApi {
   }
 
   /** The full URL of an API path (`/v1/...`) with the client's region/namespace applied. */
-  url(path: string, opts?: QueryOptions | WriteOptions): string {
-    const q = buildQuery(this.config, opts).toString();
+  url(path: string, opts?: QueryOptions | WriteOptions, repeated?: ReadonlyArray<[string, string]>): string {
+    const params = buildQuery(this.config, opts);
+    // Parameters that may appear more than once (the event stream's `topic`).
+    for (const [k, v] of repeated ?? []) params.append(k, v);
+    const q = params.toString();
     return `${this.config.address}${path}${q !== '' ? `?${q}` : ''}`;
   }
 
@@ -41,8 +44,8 @@ export class HttpApi {
   }
 
   /** GET whose body the caller reads itself (log streams); errors are already handled. */
-  async stream(path: string, opts?: QueryOptions): Promise<Response> {
-    return this.send('GET', this.url(path, opts), undefined, opts?.signal);
+  async stream(path: string, opts?: QueryOptions, repeated?: ReadonlyArray<[string, string]>): Promise<Response> {
+    return this.send('GET', this.url(path, opts, repeated), undefined, opts?.signal);
   }
 
   private async send(method: string, url: string, body: unknown, signal: AbortSignal | undefined): Promise<Response> {

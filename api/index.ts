@@ -35,3 +35,7 @@ export type { AgentMember, AgentSelf, ServerMembers } from './agent.js';
 export { Status } from './status.js';
 export { Logs } from './logs.js';
 export type { LogOptions, LogOrigin, LogType } from './logs.js';
+export { Deployments } from './deployments.js';
+export { Events } from './events.js';
+export type { EventBatch, EventStreamOptions, StreamEvent } from './events.js';
+export type { Deployment, JobScaleStatus, ScalingRequest, TaskGroupScaleStatus } from './scaling.js';

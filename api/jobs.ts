@@ -12,6 +12,7 @@ import type {
   JobVersionsResponse,
 } from './job-plan.js';
 import type { QueryOptions, QueryResult, WriteOptions, WriteResult } from './query.js';
+import type { Deployment, JobScaleStatus, ScalingRequest } from './scaling.js';
 
 /** Nomad's JobDeregisterResponse. */
 export interface JobDeregisterResponse {
@@ -87,6 +88,27 @@ export class Jobs {
     const body: JobRevertRequest = { JobID: id, JobVersion: version };
     if (opts?.enforcePriorVersion !== undefined) body.EnforcePriorVersion = opts.enforcePriorVersion;
     return this.http.write('POST', jobPath(id, '/revert'), body, opts);
+  }
+
+  /** GET /v1/job/:id/scale: each group's desired, placed and running counts. */
+  scaleStatus(id: string, opts?: QueryOptions): Promise<QueryResult<JobScaleStatus>> {
+    return this.http.query(jobPath(id, '/scale'), opts);
+  }
+
+  /** POST /v1/job/:id/scale: set one group's count (a new job version and an evaluation). */
+  scale(id: string, group: string, count: number, opts?: WriteOptions & { message?: string }): Promise<WriteResult<JobRegisterResponse>> {
+    const body: ScalingRequest = { Count: count, Target: { Job: id, Group: group }, Message: opts?.message ?? '', Error: false };
+    return this.http.write('POST', jobPath(id, '/scale'), body, opts);
+  }
+
+  /** GET /v1/job/:id/deployments. */
+  deployments(id: string, opts?: QueryOptions): Promise<QueryResult<Deployment[]>> {
+    return this.http.query(jobPath(id, '/deployments'), opts);
+  }
+
+  /** GET /v1/job/:id/deployment: the most recent deployment, or null. */
+  latestDeployment(id: string, opts?: QueryOptions): Promise<QueryResult<Deployment | null>> {
+    return this.http.query(jobPath(id, '/deployment'), opts);
   }
 
   /** Creates a new evaluation of the job (POST /v1/job/:id/evaluate). */

@@ -16,7 +16,16 @@ void test('buildQuery: per-call options override the client defaults', () => {
 });
 
 void test('parseQueryMeta reads the X-Nomad-* headers', () => {
-  const h = new Headers({ 'X-Nomad-Index': '17', 'X-Nomad-KnownLeader': 'true', 'X-Nomad-LastContact': '5' });
-  assert.deepEqual(parseQueryMeta(h), { index: 17, knownLeader: true, lastContactMs: 5 });
-  assert.deepEqual(parseQueryMeta(new Headers()), { index: 0, knownLeader: false, lastContactMs: 0 });
+  const h = new Headers({ 'X-Nomad-Index': '17', 'X-Nomad-KnownLeader': 'true', 'X-Nomad-LastContact': '5', 'X-Nomad-NextToken': 'web' });
+  assert.deepEqual(parseQueryMeta(h), { index: 17, knownLeader: true, lastContactMs: 5, nextToken: 'web' });
+  assert.deepEqual(parseQueryMeta(new Headers()), { index: 0, knownLeader: false, lastContactMs: 0, nextToken: '' });
+});
+
+void test('buildQuery sends filter and paging as Nomad names them', () => {
+  const q = buildQuery({}, { filter: 'Status == "running"', perPage: 20, nextToken: 'abc', reverse: true });
+  assert.equal(q.get('filter'), 'Status == "running"');
+  assert.equal(q.get('per_page'), '20');
+  assert.equal(q.get('next_token'), 'abc');
+  assert.equal(q.get('reverse'), 'true');
+  assert.equal(buildQuery({}, { perPage: 0, filter: '' }).toString(), '', 'unset paging sends nothing');
 });

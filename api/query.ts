@@ -18,6 +18,14 @@ export interface QueryOptions {
   namespace?: string;
   /** Overrides the client's region for this call. */
   region?: string;
+  /** A go-bexpr expression over the listed objects' fields (Nomad's `filter`). */
+  filter?: string;
+  /** Page size for list endpoints (`per_page`); the rest is behind `nextToken`. */
+  perPage?: number;
+  /** Where the page starts: the `nextToken` of the previous page's metadata. */
+  nextToken?: string;
+  /** Lists in descending order. */
+  reverse?: boolean;
   /** Extra query parameters the endpoint understands (e.g. `purge`). */
   params?: Record<string, string>;
   /** Cancels the request (a blocking query, a followed log). */
@@ -38,6 +46,8 @@ export interface QueryMeta {
   knownLeader: boolean;
   /** `X-Nomad-LastContact`, milliseconds since the answering server heard from the leader. */
   lastContactMs: number;
+  /** `X-Nomad-NextToken`: where the next page of a paged list starts; '' when this was the last. */
+  nextToken: string;
 }
 
 export interface QueryResult<T> extends QueryMeta {
@@ -71,6 +81,10 @@ export function buildQuery(
   if (o.waitMs !== undefined && o.waitMs > 0) q.set('wait', formatWait(o.waitMs));
   if (o.stale === true) q.set('stale', 'true');
   if (o.prefix !== undefined && o.prefix !== '') q.set('prefix', o.prefix);
+  if (o.filter !== undefined && o.filter !== '') q.set('filter', o.filter);
+  if (o.perPage !== undefined && o.perPage > 0) q.set('per_page', String(o.perPage));
+  if (o.nextToken !== undefined && o.nextToken !== '') q.set('next_token', o.nextToken);
+  if (o.reverse === true) q.set('reverse', 'true');
   for (const [k, v] of Object.entries(o.params ?? {})) q.set(k, v);
   return q;
 }
@@ -83,5 +97,6 @@ export function parseQueryMeta(headers: Headers): QueryMeta {
     index: Number.isFinite(index) && index >= 0 ? index : 0,
     knownLeader: headers.get('x-nomad-knownleader') === 'true',
     lastContactMs: Number.isFinite(lastContact) ? lastContact : 0,
+    nextToken: headers.get('x-nomad-nexttoken') ?? '',
   };
 }

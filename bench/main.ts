@@ -2,16 +2,21 @@
  * `npm run bench -- <name>`: runs one benchmark (or all) and prints its figures; the LAST line
  * of output is one JSON object with every figure, for machines to read.
  */
+import { runClientBench } from './client.js';
 import { runDriversBench } from './drivers-bench.js';
 import { runHeartbeatsBench } from './heartbeats/index.js';
 import { runRaftBench } from './raft/index.js';
 import { runSchedulerBench } from './scheduler/index.js';
+import { runPlacementBench } from './placement-e2e.js';
 
 const benches: Record<string, () => Promise<Record<string, number>>> = {
+  client: runClientBench,
   drivers: runDriversBench,
   heartbeats: runHeartbeatsBench,
   raft: runRaftBench,
-  scheduler: runSchedulerBench,
+  // B1 (scheduler alone) then B2 (end to end through one server).
+  scheduler: async () => ({ ...(await runSchedulerBench()), ...(await runPlacementBench()) }),
+  placement: runPlacementBench,
 };
 
 async function main(): Promise<number> {

@@ -14,14 +14,21 @@ void test('bare `yurt` lists the commands', async () => {
   assert.equal(r.code, 0);
   assert.match(r.out, /^Usage: yurt \[-version\] \[-help\] <command> \[args\]\n\nCommon commands:\n {4}run +Run a new job or update an existing job\n/);
   assert.match(r.out, /\n {4}job +Interact with jobs\n/);
-  assert.match(r.out, /\nOther commands:\n {4}agent-info +.*\n {4}eval +Interact with evaluations\n {4}operator +.*\n {4}server +Interact with servers\n {4}system +.*\n {4}version +Prints the Yurt version\n$/);
+  // The other commands in alphabetical order, the version last.
+  const other = /\nOther commands:\n((?: {4}\S+ +.*\n)+)$/.exec(r.out);
+  assert.ok(other, r.out);
+  const names = other[1]!.trim().split('\n').map((l) => l.trim().split(/ +/)[0]!);
+  for (const n of ['agent-info', 'eval', 'operator', 'server', 'system', 'version']) assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
+  assert.deepEqual(names, [...names].sort());
+  assert.match(r.out, /\n {4}eval +Interact with evaluations\n/);
+  assert.match(r.out, /\n {4}version +Prints the Yurt version\n$/);
 });
 
 void test('`yurt job` shows the group help with its subcommands', async () => {
   const r = await yurt('job');
   assert.equal(r.code, 0);
   assert.match(r.out, /^Usage: yurt job <subcommand> \[options\] \[args\]\n/);
-  assert.match(r.out, /\nSubcommands:\n {4}allocs +.*\n {4}eval +.*\n {4}history +.*\n {4}init +Create an example job file\n {4}inspect +.*\n {4}plan +.*\n {4}revert +.*\n {4}run +Run a new job or update an existing job\n {4}status +.*\n {4}stop +.*\n {4}validate +.*\n$/);
+  assert.match(r.out, /\nSubcommands:\n {4}allocs +.*\n {4}eval +.*\n {4}history +.*\n {4}init +Create an example job file\n {4}inspect +.*\n {4}plan +.*\n {4}revert +.*\n {4}run +Run a new job or update an existing job\n {4}scale +Change the count of a job and task group\n {4}status +.*\n {4}stop +.*\n {4}validate +.*\n$/);
 });
 
 void test('`yurt job run -h` prints the command help with general and run options', async () => {

@@ -21,6 +21,13 @@ export function add(a: ResourceVector, b: ResourceVector): ResourceVector {
   return { cpu: a.cpu + b.cpu, memoryMB: a.memoryMB + b.memoryMB, diskMB: a.diskMB + b.diskMB };
 }
 
+/** `into += b`, for sums kept up to date in place. */
+export function addInto(into: ResourceVector, b: ResourceVector): void {
+  into.cpu += b.cpu;
+  into.memoryMB += b.memoryMB;
+  into.diskMB += b.diskMB;
+}
+
 export function nodeCapacity(node: Node): ResourceVector {
   const r = node.ReservedResources;
   return {

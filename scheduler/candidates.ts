@@ -15,24 +15,33 @@ export interface Candidates {
 }
 
 export function inJobScope(job: Job, n: Node): boolean {
-  return (job.NodePool === 'all' || n.NodePool === job.NodePool) && job.Datacenters.some((dc) => globMatch(dc, n.Datacenter));
+  return (job.NodePool === 'all' || n.NodePool === job.NodePool) && inDatacenters(job.Datacenters, n.Datacenter);
 }
 
 export function readyNodes(state: SchedulerState, job: Job, random: () => number): Candidates {
   const byDc: Record<string, number> = {};
   let inPool = 0;
   const nodes: Node[] = [];
+  const anyDc = job.Datacenters.includes('*');
   for (const n of state.nodes()) {
     if (job.NodePool !== 'all' && n.NodePool !== job.NodePool) continue;
     inPool++;
-    if (!job.Datacenters.some((dc) => globMatch(dc, n.Datacenter))) continue;
+    if (!anyDc && !inDatacenters(job.Datacenters, n.Datacenter)) continue;
     if (n.Status !== 'ready' || n.SchedulingEligibility !== 'eligible' || n.Drain) continue;
     byDc[n.Datacenter] = (byDc[n.Datacenter] ?? 0) + 1;
     nodes.push(n);
   }
+  // Fisher-Yates with a plain swap: this runs over every node on every evaluation.
   for (let i = nodes.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [nodes[i], nodes[j]] = [nodes[j]!, nodes[i]!];
+    const t = nodes[i]!;
+    nodes[i] = nodes[j]!;
+    nodes[j] = t;
   }
   return { nodes, inPool, byDc };
+}
+
+function inDatacenters(patterns: string[], dc: string): boolean {
+  for (const p of patterns) if (globMatch(p, dc)) return true;
+  return false;
 }

@@ -6,6 +6,11 @@
  * (bin packing, job anti-affinity, reschedule penalty, node affinity, spread, device affinity)
  * → normalization (mean of the scores a node got) → limit (a few candidates, skipping poor
  * ones) → the maximum. Every rejection is counted in the AllocMetric users see.
+ *
+ * Cost model: a placement visits about log2(n) nodes, so the per-visit path allocates nothing.
+ * Nodes are addressed by their position in the shuffled order; feasibility is decided once per
+ * node and group per evaluation; usage is re-summed only on nodes the plan changed; the
+ * resources of an allocation are built only for the node that wins.
  */
 import { isAllocTerminal, type Allocation } from '../structs/alloc.js';
 import type { Affinity, Constraint, Spread } from '../structs/constraint.js';
@@ -13,22 +18,26 @@ import type { AllocMetric } from '../structs/eval.js';
 import type { Job, TaskGroup } from '../structs/job.js';
 import type { Node } from '../structs/node.js';
 import type { Plan } from '../structs/plan.js';
-import type { AllocatedResources } from '../structs/resources.js';
-import { add, binPackScore, exhaustedDimension, nodeCapacity, nodeUsage, spreadFitScore, taskGroupAsk, ZERO, type ResourceVector } from './bin-pack.js';
+import type { AllocatedDeviceResource, AllocatedResources } from '../structs/resources.js';
+import { addInto, allocatedVector, binPackScore, exhaustedDimension, nodeCapacity, nodeUsage, spreadFitScore, taskGroupAsk, ZERO, type Dimension, type ResourceVector } from './bin-pack.js';
 import { checkConstraint, resolveTarget } from './constraint-check.js';
 import { assignDevices, groupWantsDevices, usedDeviceIds } from './devices.js';
+import { EquivalenceIndex } from './equivalence-index.js';
+import { selectPreemptions } from './preemption.js';
 import { checkFeasible, recordFiltered, type Verdict } from './feasibility.js';
 import { computedClass, groupEscapesClass, targetEscapes } from './node-class.js';
-import { assignGroupPorts, usedPorts } from './ports.js';
+import { assignGroupPorts, usedPorts, type AssignedNetworks } from './ports.js';
 import type { SchedulerContext, SchedulerState } from './scheduler-api.js';
+import { SpreadScore } from './spread-score.js';
 
 /** Nomad's LimitIterator settings (stack.go): options scoring at or below 0 are passed over, at most 3 times. */
 const SKIP_SCORE_THRESHOLD = 0;
 const MAX_SKIP = 3;
 /** How many top-scoring nodes the metric keeps (Nomad's maxScoreMetaData / K). */
 const SCORE_META_KEEP = 5;
-/** Spread targets not listed share what is left of 100% under this key (Nomad's implicitTarget). */
-const IMPLICIT_TARGET = '*';
+/** Feasibility not decided yet for a position; 0 means feasible, >0 is a filter kind. */
+const UNKNOWN = -1;
+const FEASIBLE = 0;
 
 export type SchedulerAlgorithm = 'binpack' | 'spread';
 
@@ -52,85 +61,99 @@ export interface SelectOptions {
   penaltyNodes?: ReadonlySet<string>;
 }
 
-/** One spread block's counts for a group, kept up to date as the plan grows. */
-interface SpreadSet {
-  sp: Spread;
-  used: Map<string, number>;
-  desired: Map<string, number>;
-  /** How many of the job's allocations have been counted. */
-  seen: number;
-  min: number;
-  max: number;
-}
-
-interface PristineGroup {
-  nodes: Node[];
-  /** Index of the first node that may still be untouched. */
-  next: number;
-  /** How many are still untouched. */
-  untouched: number;
-}
-
-interface PristineIndex {
-  groups: Map<string, PristineGroup>;
-  touched: Set<string>;
-  touchedList: Node[];
-  groupOf: Map<string, PristineGroup>;
-}
-
-interface FeasibleSet {
-  nodes: Node[];
-  /** Position of each node in the shuffled order. */
-  pos: Map<string, number>;
-  pristine: PristineIndex | null;
-  filtered: number;
-  classFiltered: Record<string, number>;
-  constraintFiltered: Record<string, number>;
-}
-
 interface NodeView {
   /** Existing allocations still live after the plan's stops. */
   live: Allocation[];
+  liveIds: Set<string> | null;
   /** The plan placed something here since `proposed` was built. */
   dirty: boolean;
-  /** How many plan placements `proposed` and `usage` include (-1: not built yet). */
+  /** How many of the plan's placements on the node `proposed` and `usage` include (-1: none yet). */
   placedLen: number;
   proposed: Allocation[];
   usage: ResourceVector;
   capacity: ResourceVector;
   /** The last fit computed against `usage`: for which ask, and its outcome. */
   fitAsk: ResourceVector | null;
-  fitDim: string | null;
+  fitDim: Dimension | null;
   fitScore: number;
 }
 
-interface Prepared {
+/** Ports and devices a node would hand out, decided while ranking it (only for groups that ask for them). */
+interface Extras {
+  ports: AssignedNetworks;
+  devices: Record<string, AllocatedDeviceResource[]> | null;
+  deviceScore: number;
+}
+
+const NO_ALLOCS: Allocation[] = [];
+const NO_EXTRAS: Extras = { ports: { networks: [], ports: [] }, devices: null, deviceScore: 0 };
+
+/** Everything about a group that stays fixed for the evaluation. */
+interface GroupPlan {
+  tg: TaskGroup;
   affinities: Affinity[];
   affinityWeight: number;
   /** Affinities and spreads need every node scored (Nomad lifts the limit for them). */
   unlimited: boolean;
   escaped: boolean;
-  distinct: (node: Node, proposed: Allocation[]) => string | null;
-  spread: ((node: Node) => number) | null;
   ask: ResourceVector;
   wantsDevices: boolean;
+  hasNetworks: boolean;
+  hasDistinct: boolean;
   spreads: Spread[];
-  /** Identical untouched nodes score identically: no ports, devices, distinct or unique-attribute rules. */
+  spread: SpreadScore | null;
+  /** Equal keys score equally: no ports, devices, distinct or unique-attribute rules. */
   shortcut: boolean;
+  /** Feasibility per position: UNKNOWN, FEASIBLE or a filter kind. */
+  verdict: Int32Array;
+  /** Feasibility per computed class, as FEASIBLE or a filter kind. */
+  classKinds: Map<string, number>;
+  /** Positions that pass feasibility, ascending (built when every node must be scored). */
+  feasible: number[] | null;
+  /** Filtered nodes per kind, for the bulk count of an exhaustive walk. */
+  filteredKinds: Map<number, number>;
+  index: EquivalenceIndex | null;
+  /** Static part of a position's equivalence key. */
+  staticKey: string[];
+}
+
+/** What changes from one placement to the next: distinct rules read the plan as it grows. */
+interface Round {
+  g: GroupPlan;
+  distinct: ((node: Node, proposed: Allocation[]) => string | null) | null;
+  penalty: ReadonlySet<string> | null;
 }
 
 export class PlacementStack {
   private cursor = 0;
-  private readonly views = new Map<string, NodeView>();
+  private readonly views: (NodeView | undefined)[];
+  /** Node ID → position: filled for chosen nodes as they are chosen, for all only when a caller needs that. */
+  private readonly positions = new Map<string, number>();
+  private allPositions = false;
   /** Live allocations of the job once the plan applies; grows as `place` adds to the plan. */
   private jobList: Allocation[] | null = null;
-  private readonly spreadState = new Map<string, SpreadSet[]>();
-  private readonly pristineIndexes: PristineIndex[] = [];
-  private readonly nodeIndex: Map<string, Node>;
   private readonly valueCache = new Map<string, Map<string, string | undefined>>();
-  /** Per group: the candidates that pass drivers/constraints/devices (static within one evaluation). */
-  private readonly feasibleByGroup = new Map<string, FeasibleSet>();
+  private readonly groups = new Map<string, GroupPlan>();
   private readonly classVerdicts = new Map<string, Map<string, Verdict>>();
+  /** Filter kinds: (node class, reason) pairs, numbered from 1. */
+  private readonly kinds: Array<{ cls: string; reason: string }> = [{ cls: '', reason: '' }];
+  private readonly kindIds = new Map<string, number>();
+  /** Filtered nodes per kind during one limited selection, flushed into its metric at the end. */
+  private readonly kindHits: number[] = [0];
+  /** Scratch for the candidates of one limited selection. */
+  private readonly pickedPos: number[] = [];
+  private readonly pickedScore: number[] = [];
+  private readonly pickedExtras: Extras[] = [];
+  /**
+   * The best few nodes of one limited selection, best first (ties in visit order): recorded in
+   * the metric when the selection ends, so only the records that stay are built.
+   */
+  private readonly topPos: number[] = [];
+  private readonly topScore: number[] = [];
+  private readonly topExtras: Extras[] = [];
+  private topN = 0;
+  /** Ports/devices of the node ranked last (NO_EXTRAS when the group asks for none). */
+  private lastExtras: Extras = NO_EXTRAS;
 
   constructor(
     private readonly state: SchedulerState,
@@ -141,59 +164,78 @@ export class PlacementStack {
     readonly nodes: Node[],
     private readonly opts: StackOptions,
   ) {
-    this.nodeIndex = new Map(nodes.map((n) => [n.ID, n]));
+    this.views = new Array<NodeView | undefined>(nodes.length);
+  }
+
+  /** Position of a candidate node, or undefined when it is not one. */
+  private posOf(nodeId: string): number | undefined {
+    const p = this.positions.get(nodeId);
+    if (p !== undefined || this.allPositions) return p;
+    for (let i = 0; i < this.nodes.length; i++) this.positions.set(this.nodes[i]!.ID, i);
+    this.allPositions = true;
+    return this.positions.get(nodeId);
   }
 
   /** Add a new or updated allocation to the plan; scoring for later placements sees it. */
   place(alloc: Allocation): void {
     (this.plan.NodeAllocation[alloc.NodeID] ??= []).push(alloc);
-    const v = this.views.get(alloc.NodeID);
-    if (v !== undefined) v.dirty = true;
-    for (const idx of this.pristineIndexes) {
-      const g = idx.groupOf.get(alloc.NodeID);
-      if (g !== undefined && !idx.touched.has(alloc.NodeID)) {
-        idx.touched.add(alloc.NodeID);
-        g.untouched--;
-        const node = this.nodeIndex.get(alloc.NodeID);
-        if (node !== undefined) idx.touchedList.push(node);
-      }
-    }
     if (this.jobList !== null && alloc.JobID === this.job.ID && alloc.Namespace === this.job.Namespace) this.jobList.push(alloc);
-  }
-
-  /** Allocations that will be live on a node once the plan applies: existing minus stopped, plus placed. */
-  proposed(node: Node): Allocation[] {
-    return this.nodeView(node).proposed;
+    const pos = this.posOf(alloc.NodeID);
+    if (pos === undefined) return;
+    const v = this.views[pos];
+    if (v !== undefined) v.dirty = true;
+    for (const g of this.groups.values()) g.index?.update(pos);
   }
 
   /**
    * The node as this plan leaves it, cached: rebuilt only when the plan placed something new
    * there (at 10,000 nodes, re-summing every node's allocations per placement dominates).
    */
-  private nodeView(node: Node): NodeView {
-    const nodeId = node.ID;
-    let v = this.views.get(nodeId);
+  private viewAt(pos: number): NodeView {
+    let v = this.views[pos];
     if (v !== undefined && !v.dirty) return v;
-    const placed = this.plan.NodeAllocation[nodeId];
-    const placedLen = placed?.length ?? 0;
+    const node = this.nodes[pos]!;
     if (v === undefined) {
-      const stopping = new Set((this.plan.NodeUpdate[nodeId] ?? []).map((a) => a.ID));
-      const live = this.state.allocsByNode(nodeId).filter((a) => !isAllocTerminal(a) && !stopping.has(a.ID));
-      v = { live, dirty: true, placedLen: -1, proposed: live, usage: ZERO, capacity: nodeCapacity(node), fitAsk: null, fitDim: null, fitScore: 0 };
-      this.views.set(nodeId, v);
+      const stops = this.plan.NodeUpdate[node.ID];
+      const stopping = stops === undefined ? null : new Set(stops.map((a) => a.ID));
+      const all = this.state.allocsByNode(node.ID);
+      // Most nodes of a large cluster run nothing of interest: share one empty list.
+      const live = all.length === 0 ? NO_ALLOCS : all.filter((a) => !isAllocTerminal(a) && (stopping === null || !stopping.has(a.ID)));
+      v = { live, liveIds: null, dirty: true, placedLen: -1, proposed: live, usage: ZERO, capacity: nodeCapacity(node), fitAsk: null, fitDim: null, fitScore: 0 };
+      this.views[pos] = v;
     }
-    if (v.placedLen !== placedLen) {
-      if (placed === undefined || placedLen === 0) v.proposed = v.live;
-      else {
-        const replaced = new Set(placed.map((a) => a.ID));
-        v.proposed = [...v.live.filter((a) => !replaced.has(a.ID)), ...placed];
+    const placed = this.plan.NodeAllocation[node.ID] ?? [];
+    if (v.placedLen >= 0 && v.placedLen <= placed.length && this.appendOnly(v, placed)) {
+      // The common case: new allocations joined the node; add them rather than re-summing.
+      if (v.proposed === v.live) v.proposed = [...v.live];
+      const usage = { ...v.usage };
+      for (let k = v.placedLen; k < placed.length; k++) {
+        const a = placed[k]!;
+        v.proposed.push(a);
+        if (!isAllocTerminal(a)) addInto(usage, allocatedVector(a.AllocatedResources));
       }
+      v.usage = usage;
+    } else if (placed.length === 0) {
+      v.proposed = v.live;
+      v.usage = v.live.length === 0 ? ZERO : nodeUsage(v.live);
+    } else {
+      // Some placement replaces a live allocation (an in-place update): rebuild.
+      const replaced = new Set(placed.map((a) => a.ID));
+      v.proposed = [...v.live.filter((a) => !replaced.has(a.ID)), ...placed];
       v.usage = nodeUsage(v.proposed);
-      v.placedLen = placedLen;
-      v.fitAsk = null;
     }
+    v.placedLen = placed.length;
+    v.fitAsk = null;
     v.dirty = false;
     return v;
+  }
+
+  /** Do the placements added since the view was built all add to the node (none replaces a live allocation)? */
+  private appendOnly(v: NodeView, placed: Allocation[]): boolean {
+    if (v.live.length === 0) return true;
+    v.liveIds ??= new Set(v.live.map((a) => a.ID));
+    for (let k = v.placedLen; k < placed.length; k++) if (v.liveIds.has(placed[k]!.ID)) return false;
+    return true;
   }
 
   /** Feasibility of one node, memoized per computed class unless a constraint reads unique properties. */
@@ -217,158 +259,256 @@ export class PlacementStack {
     return out;
   }
 
-  /** Everything about a group the per-node stages need, worked out once per placement. */
-  private prepare(tg: TaskGroup): Prepared {
+  /** The group's fixed facts, worked out on its first placement. */
+  private group(tg: TaskGroup): GroupPlan {
+    let g = this.groups.get(tg.Name);
+    if (g !== undefined && g.tg === tg) return g;
     const affinities = [...this.job.Affinities, ...tg.Affinities, ...tg.Tasks.flatMap((t) => t.Affinities)];
     const spreads = [...this.job.Spreads, ...tg.Spreads];
     const escaped = groupEscapesClass(this.job, tg);
     const hasDistinct = [...this.job.Constraints, ...tg.Constraints].some((c) => c.Operand === 'distinct_hosts' || c.Operand === 'distinct_property');
-    return {
+    const wantsDevices = groupWantsDevices(tg);
+    g = {
+      tg,
       affinities,
       affinityWeight: affinities.reduce((s, a) => s + Math.abs(a.Weight), 0),
       unlimited: affinities.length > 0 || spreads.length > 0 || tg.Tasks.some((t) => t.Resources.Devices.some((d) => d.Affinities.length > 0)),
       escaped,
-      distinct: this.distinctChecks(tg),
-      spread: spreads.length > 0 ? this.spreadScorer(tg, spreads) : null,
       ask: taskGroupAsk(tg),
-      wantsDevices: groupWantsDevices(tg),
+      wantsDevices,
+      hasNetworks: tg.Networks.length > 0,
+      hasDistinct,
       spreads,
+      spread: spreads.length > 0 ? new SpreadScore(tg, spreads) : null,
       shortcut:
         !escaped &&
         tg.Networks.length === 0 &&
-        !groupWantsDevices(tg) &&
+        !wantsDevices &&
         !hasDistinct &&
         !affinities.some((a) => targetEscapes(a.LTarget) || targetEscapes(a.RTarget)) &&
         !spreads.some((sp) => targetEscapes(sp.Attribute)),
+      verdict: new Int32Array(this.nodes.length).fill(UNKNOWN),
+      classKinds: new Map(),
+      feasible: null,
+      filteredKinds: new Map(),
+      index: null,
+      staticKey: [],
     };
+    this.groups.set(tg.Name, g);
+    return g;
+  }
+
+  /** The per-placement state: spread counts brought up to date, distinct rules against the plan so far. */
+  private round(tg: TaskGroup, sel: SelectOptions): Round {
+    const g = this.group(tg);
+    g.spread?.update(
+      this.jobAllocs(),
+      (a) => this.nodeOf(a),
+      (t, n) => this.nodeValue(t, n),
+    );
+    const penalty = sel.penaltyNodes !== undefined && sel.penaltyNodes.size > 0 ? sel.penaltyNodes : null;
+    return { g, distinct: g.hasDistinct ? this.distinctChecks(tg) : null, penalty };
+  }
+
+  private keepTop(pos: number, score: number, extras: Extras): void {
+    if (this.topN === SCORE_META_KEEP && this.topScore[SCORE_META_KEEP - 1]! >= score) return;
+    let i = this.topN < SCORE_META_KEEP ? this.topN++ : SCORE_META_KEEP - 1;
+    while (i > 0 && this.topScore[i - 1]! < score) {
+      this.topPos[i] = this.topPos[i - 1]!;
+      this.topScore[i] = this.topScore[i - 1]!;
+      this.topExtras[i] = this.topExtras[i - 1]!;
+      i--;
+    }
+    this.topPos[i] = pos;
+    this.topScore[i] = score;
+    this.topExtras[i] = extras;
+  }
+
+  /** Feasibility of the node at `pos` for the group: FEASIBLE or a filter kind, decided once per evaluation. */
+  private verdictAt(g: GroupPlan, pos: number): number {
+    const k = g.verdict[pos]!;
+    if (k !== UNKNOWN) return k;
+    const node = this.nodes[pos]!;
+    let kind: number | undefined;
+    if (g.escaped) {
+      kind = this.kindOf(node, checkFeasible(this.job, g.tg, node));
+    } else {
+      // Nodes of one computed class share a verdict, and so a filter kind.
+      const cls = computedClass(node);
+      kind = g.classKinds.get(cls);
+      if (kind === undefined) {
+        kind = this.kindOf(node, this.feasible(g.tg, node, false));
+        g.classKinds.set(cls, kind);
+      }
+    }
+    g.verdict[pos] = kind;
+    return kind;
+  }
+
+  private kindOf(node: Node, v: Verdict): number {
+    return v.ok ? FEASIBLE : this.kindId(node.NodeClass || '<none>', v.reason);
+  }
+
+  private kindId(cls: string, reason: string): number {
+    const key = `${cls}\u0000${reason}`;
+    let id = this.kindIds.get(key);
+    if (id === undefined) {
+      id = this.kinds.length;
+      this.kinds.push({ cls, reason });
+      this.kindIds.set(key, id);
+      this.kindHits.push(0);
+    }
+    return id;
+  }
+
+  private addFiltered(metric: AllocMetric, kind: number, n: number): void {
+    const k = this.kinds[kind]!;
+    metric.NodesFiltered += n;
+    metric.ClassFiltered[k.cls] = (metric.ClassFiltered[k.cls] ?? 0) + n;
+    metric.ConstraintFiltered[k.reason] = (metric.ConstraintFiltered[k.reason] ?? 0) + n;
   }
 
   /** Pick the best node for one allocation of `tg` among the candidates. */
   select(tg: TaskGroup, metric: AllocMetric, sel: SelectOptions = {}): RankedOption | null {
     const n = this.nodes.length;
     if (n === 0) return null;
-    const prep = this.prepare(tg);
-    let limit: number;
-    if (this.opts.exhaustive === true || prep.unlimited) limit = Number.POSITIVE_INFINITY;
-    else if (this.opts.batch) limit = 2;
-    else limit = Math.max(2, Math.ceil(Math.log2(n)));
-
-    if (limit === Number.POSITIVE_INFINITY) return this.selectAll(tg, metric, prep, sel);
-    const picked: RankedOption[] = [];
-    const skipped: RankedOption[] = [];
-    for (let seen = 0; seen < n && picked.length < limit; seen++) {
-      const node = this.nodes[this.cursor]!;
-      this.cursor = (this.cursor + 1) % n;
-      const option = this.rank(tg, node, metric, prep, sel);
-      if (option === null) continue;
-      if (option.score <= SKIP_SCORE_THRESHOLD && skipped.length < MAX_SKIP && limit !== Number.POSITIVE_INFINITY) {
-        skipped.push(option);
+    const r = this.round(tg, sel);
+    if (this.opts.exhaustive === true || r.g.unlimited) return this.selectAll(r, metric);
+    const limit = this.opts.batch ? 2 : Math.max(2, Math.ceil(Math.log2(n)));
+    const pos = this.pickedPos;
+    const score = this.pickedScore;
+    const extras = this.pickedExtras;
+    let picked = 0;
+    // Skipped options (score <= 0) sit at the end of the scratch arrays, from `limit` on.
+    let skipped = 0;
+    const hits = this.kindHits;
+    let anyFiltered = false;
+    for (let seen = 0; seen < n && picked < limit; seen++) {
+      const i = this.cursor;
+      this.cursor = i + 1 === n ? 0 : i + 1;
+      metric.NodesEvaluated++;
+      const kind = this.verdictAt(r.g, i);
+      if (kind !== FEASIBLE) {
+        hits[kind]!++;
+        anyFiltered = true;
         continue;
       }
-      picked.push(option);
+      const s = this.rankAt(r, i, metric, false);
+      if (s === null) continue;
+      this.keepTop(i, s, this.lastExtras);
+      if (s <= SKIP_SCORE_THRESHOLD && skipped < MAX_SKIP) {
+        pos[limit + skipped] = i;
+        score[limit + skipped] = s;
+        extras[limit + skipped] = this.lastExtras;
+        skipped++;
+        continue;
+      }
+      pos[picked] = i;
+      score[picked] = s;
+      extras[picked] = this.lastExtras;
+      picked++;
+    }
+    if (anyFiltered) {
+      for (let k = 1; k < hits.length; k++) {
+        if (hits[k] === 0) continue;
+        this.addFiltered(metric, k, hits[k]!);
+        hits[k] = 0;
+      }
     }
     // Skipped options are used only when not enough better ones turned up (Nomad's LimitIterator).
-    for (const o of skipped) if (picked.length < limit) picked.push(o);
-    let best: RankedOption | null = null;
-    for (const o of picked) if (best === null || o.score > best.score) best = o;
-    return best;
+    for (let s = 0; s < skipped && picked < limit; s++) {
+      pos[picked] = pos[limit + s]!;
+      score[picked] = score[limit + s]!;
+      extras[picked] = extras[limit + s]!;
+      picked++;
+    }
+    for (let k = 0; k < this.topN; k++) this.recordAt(r, this.topPos[k]!, this.topScore[k]!, this.topExtras[k]!, metric);
+    this.topN = 0;
+    let best = -1;
+    for (let k = 0; k < picked; k++) if (best < 0 || score[k]! > score[best]!) best = k;
+    return best < 0 ? null : this.option(r, pos[best]!, extras[best]!);
   }
 
   /**
-   * Every node is scored (affinities, spreads): walk only the nodes that passed the static
-   * checks, which are decided once per group, and add the filtered ones to the metric in bulk.
-   * Same outcome as visiting all, at a fraction of the cost on large clusters.
+   * Every node is scored (affinities, spreads, system jobs): walk only the nodes that passed the
+   * static checks, which are decided once per group, and add the filtered ones to the metric in
+   * bulk. When nodes can be grouped by everything their score depends on, one node stands for
+   * its group. Same outcome as visiting all, at a fraction of the cost on large clusters.
    */
-  private selectAll(tg: TaskGroup, metric: AllocMetric, prep: Prepared, sel: SelectOptions): RankedOption | null {
-    const f = this.feasibleNodes(tg, prep.escaped);
-    metric.NodesEvaluated += f.filtered;
-    metric.NodesFiltered += f.filtered;
-    for (const [k, v] of Object.entries(f.classFiltered)) metric.ClassFiltered[k] = (metric.ClassFiltered[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(f.constraintFiltered)) metric.ConstraintFiltered[k] = (metric.ConstraintFiltered[k] ?? 0) + v;
-    let best: RankedOption | null = null;
-    let bestPos = Number.POSITIVE_INFINITY;
+  private selectAll(r: Round, metric: AllocMetric): RankedOption | null {
+    const g = r.g;
+    const feasible = this.feasibleList(g);
+    let filtered = 0;
+    for (const [kind, count] of g.filteredKinds) {
+      this.addFiltered(metric, kind, count);
+      filtered += count;
+    }
+    metric.NodesEvaluated += filtered;
+    let bestPos = -1;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    let bestExtras = NO_EXTRAS;
     // Highest score wins; on a tie the node earlier in the shuffled order, as if visited in turn.
-    const consider = (o: RankedOption | null, pos: number): void => {
-      if (o !== null && (best === null || o.score > best.score || (o.score === best.score && pos < bestPos))) {
-        best = o;
+    const consider = (s: number | null, pos: number): void => {
+      if (s !== null && (bestPos < 0 || s > bestScore || (s === bestScore && pos < bestPos))) {
         bestPos = pos;
+        bestScore = s;
+        bestExtras = this.lastExtras;
       }
     };
-    if (prep.shortcut && (sel.penaltyNodes === undefined || sel.penaltyNodes.size === 0)) {
-      const g = this.pristineGroups(f, prep);
-      for (const group of g.groups.values()) {
-        while (group.next < group.nodes.length && g.touched.has(group.nodes[group.next]!.ID)) group.next++;
-        const rep = group.nodes[group.next];
-        if (rep === undefined || group.untouched === 0) continue;
-        const others = group.untouched - 1;
-        metric.NodesEvaluated += 1 + others;
-        const option = this.rankFeasible(tg, rep, metric, prep, sel);
-        if (option === null) {
+    if (g.shortcut && r.penalty === null) {
+      this.equivalence(g, feasible).forEachGroup((rep, size) => {
+        metric.NodesEvaluated += size;
+        const s = this.rankAt(r, rep, metric);
+        if (s === null) {
           // Identical nodes are exhausted the same way.
-          const dim = this.nodeView(rep).fitDim;
-          if (dim !== null) for (let i = 0; i < others; i++) exhausted(metric, rep, dim);
+          const dim = this.viewAt(rep).fitDim;
+          if (dim !== null) for (let k = 1; k < size; k++) exhausted(metric, this.nodes[rep]!, dim);
         }
-        consider(option, f.pos.get(rep.ID)!);
-      }
-      for (const node of g.touchedList) {
+        consider(s, rep);
+      });
+    } else {
+      for (const pos of feasible) {
         metric.NodesEvaluated++;
-        consider(this.rankFeasible(tg, node, metric, prep, sel), f.pos.get(node.ID)!);
+        consider(this.rankAt(r, pos, metric), pos);
       }
-      return best;
     }
-    for (const node of f.nodes) {
-      metric.NodesEvaluated++;
-      consider(this.rankFeasible(tg, node, metric, prep, sel), f.pos.get(node.ID)!);
+    return bestPos < 0 ? null : this.option(r, bestPos, bestExtras);
+  }
+
+  private feasibleList(g: GroupPlan): number[] {
+    if (g.feasible !== null) return g.feasible;
+    const out: number[] = [];
+    for (let i = 0; i < this.nodes.length; i++) {
+      const kind = this.verdictAt(g, i);
+      if (kind === FEASIBLE) out.push(i);
+      else g.filteredKinds.set(kind, (g.filteredKinds.get(kind) ?? 0) + 1);
     }
-    return best;
+    g.feasible = out;
+    return out;
   }
 
   /**
-   * Feasible nodes that hold no allocation yet, grouped by everything their score depends on
-   * (computed class, capacity, spread attribute values): within a group one node stands for
-   * all, which keeps spread and affinity placement on empty 10,000-node clusters fast.
+   * The group's equivalence index over its feasible nodes. A key holds what a node's score
+   * depends on when `shortcut` holds: computed class (attributes, meta: affinities), capacity,
+   * spread values, usage, and how many of the group's allocations the node already runs.
    */
-  private pristineGroups(f: FeasibleSet, prep: Prepared): PristineIndex {
-    if (f.pristine !== null) return f.pristine;
-    const idx: PristineIndex = { groups: new Map(), touched: new Set(), touchedList: [], groupOf: new Map() };
-    for (const node of f.nodes) {
-      if (this.nodeView(node).proposed.length > 0) {
-        idx.touched.add(node.ID);
-        idx.touchedList.push(node);
-        continue;
+  private equivalence(g: GroupPlan, feasible: number[]): EquivalenceIndex {
+    if (g.index !== null) return g.index;
+    const keyOf = (pos: number): string => {
+      let stat = g.staticKey[pos];
+      const node = this.nodes[pos]!;
+      if (stat === undefined) {
+        const c = nodeCapacity(node);
+        stat = [computedClass(node), c.cpu, c.memoryMB, c.diskMB, ...g.spreads.map((sp) => this.nodeValue(sp.Attribute, node) ?? '\u0000')].join('\u0001');
+        g.staticKey[pos] = stat;
       }
-      const c = nodeCapacity(node);
-      const key = [computedClass(node), c.cpu, c.memoryMB, c.diskMB, ...prep.spreads.map((sp) => this.nodeValue(sp.Attribute, node) ?? '\u0000')].join('\u0001');
-      let g = idx.groups.get(key);
-      if (g === undefined) idx.groups.set(key, (g = { nodes: [], next: 0, untouched: 0 }));
-      g.nodes.push(node);
-      g.untouched++;
-      idx.groupOf.set(node.ID, g);
-    }
-    f.pristine = idx;
-    this.pristineIndexes.push(idx);
+      const v = this.viewAt(pos);
+      return `${stat}\u0002${v.usage.cpu},${v.usage.memoryMB},${v.usage.diskMB},${this.collisions(v.proposed, g.tg)}`;
+    };
+    const idx = new EquivalenceIndex(this.nodes.length, keyOf);
+    for (const pos of feasible) idx.add(pos);
+    g.index = idx;
     return idx;
-  }
-
-  private feasibleNodes(tg: TaskGroup, escaped: boolean): FeasibleSet {
-    let f = this.feasibleByGroup.get(tg.Name);
-    if (f === undefined) {
-      f = { nodes: [], pos: new Map(), filtered: 0, classFiltered: {}, constraintFiltered: {}, pristine: null };
-      for (const node of this.nodes) {
-        const v = this.feasible(tg, node, escaped);
-        if (v.ok) {
-          f.pos.set(node.ID, f.nodes.length);
-          f.nodes.push(node);
-          continue;
-        }
-        f.filtered++;
-        const cls = node.NodeClass || '<none>';
-        f.classFiltered[cls] = (f.classFiltered[cls] ?? 0) + 1;
-        f.constraintFiltered[v.reason] = (f.constraintFiltered[v.reason] ?? 0) + 1;
-      }
-      this.feasibleByGroup.set(tg.Name, f);
-    }
-    return f;
   }
 
   /**
@@ -376,95 +516,200 @@ export class PlacementStack {
    * infeasible (metric.NodesFiltered grows) or full (metric.NodesExhausted grows).
    */
   selectOn(tg: TaskGroup, node: Node, metric: AllocMetric): RankedOption | null {
-    return this.rank(tg, node, metric, this.prepare(tg), {});
-  }
-
-  private rank(tg: TaskGroup, node: Node, metric: AllocMetric, prep: Prepared, sel: SelectOptions): RankedOption | null {
+    const pos = this.posOf(node.ID);
+    if (pos === undefined) throw new Error(`node ${node.ID} is not a candidate of this stack`);
+    const r = this.round(tg, {});
     metric.NodesEvaluated++;
-    const verdict = this.feasible(tg, node, prep.escaped);
-    if (!verdict.ok) {
-      recordFiltered(metric, node, verdict.reason);
+    const kind = this.verdictAt(r.g, pos);
+    if (kind !== FEASIBLE) {
+      this.addFiltered(metric, kind, 1);
       return null;
     }
-    return this.rankFeasible(tg, node, metric, prep, sel);
+    return this.rankAt(r, pos, metric) === null ? null : this.option(r, pos, this.lastExtras);
   }
 
-  /** The stages after feasibility: distinct, fit, scores. */
-  private rankFeasible(tg: TaskGroup, node: Node, metric: AllocMetric, prep: Prepared, sel: SelectOptions): RankedOption | null {
-    const view = this.nodeView(node);
-    const proposed = view.proposed;
-    const distinctFail = prep.distinct(node, proposed);
-    if (distinctFail !== null) {
-      recordFiltered(metric, node, distinctFail);
+  /**
+   * The system scheduler's second try on a node that is out of cpu, memory or disk: evict
+   * allocations of lower-priority jobs (preemption.ts) and rank the node again. Returns the
+   * option and the allocations to evict, or null, in which case nothing is evicted.
+   */
+  selectOnWithPreemption(tg: TaskGroup, node: Node, metric: AllocMetric, jobPriority: number): { option: RankedOption; preempted: Allocation[] } | null {
+    const pos = this.posOf(node.ID);
+    if (pos === undefined) throw new Error(`node ${node.ID} is not a candidate of this stack`);
+    const r = this.round(tg, {});
+    if (this.verdictAt(r.g, pos) !== FEASIBLE) return null;
+    const view = this.viewAt(pos);
+    const ask = r.g.ask;
+    // Ports, devices and distinct rules are not what preemption frees here: only a resource shortage qualifies.
+    if (exhaustedDimension(view.capacity, view.usage, ask) === null) return null;
+    const free = { cpu: view.capacity.cpu - view.usage.cpu, memoryMB: view.capacity.memoryMB - view.usage.memoryMB, diskMB: view.capacity.diskMB - view.usage.diskMB };
+    const victims = selectPreemptions(free, ask, view.live, jobPriority);
+    if (victims === null) return null;
+    const before = view.live;
+    const gone = new Set(victims.map((a) => a.ID));
+    this.setLive(pos, view, before.filter((a) => !gone.has(a.ID)));
+    if (this.rankAt(r, pos, metric) === null) {
+      this.setLive(pos, view, before);
       return null;
     }
-    const option = this.fit(tg, node, view, prep.ask, prep.wantsDevices, metric);
-    if (option === null) return null;
-    const scores = option.scores;
-    if (this.opts.exhaustive !== true) {
-      const collisions = proposed.filter((a) => a.JobID === this.job.ID && a.Namespace === this.job.Namespace && a.TaskGroup === tg.Name).length;
-      if (collisions > 0) scores['job-anti-affinity'] = (-1 * (collisions + 1)) / Math.max(1, tg.Count);
-    }
-    if (sel.penaltyNodes?.has(node.ID) === true) scores['node-reschedule-penalty'] = -1;
-    if (prep.affinityWeight > 0) {
-      const total = affinityScore(prep.affinities, node);
-      if (total !== 0) scores['node-affinity'] = total / prep.affinityWeight;
-    }
-    if (prep.spread !== null) {
-      const s = prep.spread(node);
-      if (s !== 0) scores['allocation-spread'] = s;
-    }
-    const values = Object.values(scores);
-    option.score = values.reduce((s, v) => s + v, 0) / values.length;
-    recordScore(metric, node.ID, scores, option.score);
-    return option;
+    return { option: this.option(r, pos, this.lastExtras), preempted: victims };
   }
 
-  /** Resources, ports and devices on one node; null (and the exhausted dimension counted) when it does not fit. */
-  private fit(tg: TaskGroup, node: Node, view: NodeView, ask: ResourceVector, wantsDevices: boolean, metric: AllocMetric): RankedOption | null {
-    const proposed = view.proposed;
+  /** Replace what a node runs from before the plan (preemption evicts some of it). */
+  private setLive(pos: number, view: NodeView, live: Allocation[]): void {
+    view.live = live;
+    view.liveIds = null;
+    view.placedLen = -1;
+    view.dirty = true;
+    for (const g of this.groups.values()) g.index?.update(pos);
+  }
+
+  /** How many allocations of this job's group a node holds (Nomad's JobAntiAffinityIterator counts these). */
+  private collisions(proposed: Allocation[], tg: TaskGroup): number {
+    let n = 0;
+    for (const a of proposed) if (a.JobID === this.job.ID && a.Namespace === this.job.Namespace && a.TaskGroup === tg.Name) n++;
+    return n;
+  }
+
+  /**
+   * The stages after feasibility for the node at `pos`: distinct, fit, scores. Returns the
+   * normalized score, or null when the node was rejected (and counted). Ports and devices it
+   * would get are left in `lastExtras`.
+   */
+  private rankAt(r: Round, pos: number, metric: AllocMetric, record = true): number | null {
+    const g = r.g;
+    const node = this.nodes[pos]!;
+    const view = this.viewAt(pos);
+    if (r.distinct !== null) {
+      const fail = r.distinct(node, view.proposed);
+      if (fail !== null) {
+        recordFiltered(metric, node, fail);
+        return null;
+      }
+    }
     // Cpu/memory/disk and the fit score only change when the node's usage does: reuse them.
+    const ask = g.ask;
     const a = view.fitAsk;
     if (a === null || a.cpu !== ask.cpu || a.memoryMB !== ask.memoryMB || a.diskMB !== ask.diskMB) {
       view.fitAsk = ask;
       view.fitDim = exhaustedDimension(view.capacity, view.usage, ask);
-      const after = add(view.usage, ask);
+      const after = { cpu: view.usage.cpu + ask.cpu, memoryMB: view.usage.memoryMB + ask.memoryMB, diskMB: view.usage.diskMB + ask.diskMB };
       view.fitScore = this.opts.algorithm === 'spread' ? spreadFitScore(view.capacity, after) : binPackScore(view.capacity, after);
     }
     if (view.fitDim !== null) {
       exhausted(metric, node, view.fitDim);
       return null;
     }
+    this.lastExtras = NO_EXTRAS;
+    if (g.hasNetworks || g.wantsDevices) {
+      const extras = this.extras(g.tg, node, view.proposed, g.wantsDevices, metric);
+      if (extras === null) return null;
+      this.lastExtras = extras;
+    }
+    const score = this.score(r, pos, view, this.lastExtras, null);
+    if (record) this.recordAt(r, pos, score, this.lastExtras, metric);
+    return score;
+  }
+
+  /** Add a node's scores to the metric's top few, building the record only when it gets in. */
+  private recordAt(r: Round, pos: number, score: number, extras: Extras, metric: AllocMetric): void {
+    const meta = metric.ScoreMetaData;
+    if (meta.length >= SCORE_META_KEEP && meta[meta.length - 1]!.NormScore >= score) return;
+    const scores: Record<string, number> = {};
+    this.score(r, pos, this.viewAt(pos), extras, scores);
+    recordScore(metric, this.nodes[pos]!.ID, scores, score);
+  }
+
+  /** Ports, then devices, in Nomad's order; null (and the exhausted dimension counted) when either runs out. */
+  private extras(tg: TaskGroup, node: Node, proposed: Allocation[], wantsDevices: boolean, metric: AllocMetric): Extras | null {
     const ports = assignGroupPorts(tg, node, tg.Networks.length > 0 ? usedPorts(node, proposed) : new Set(), () => this.ctx.random());
     if (!ports.ok) {
       exhausted(metric, node, `network: ${ports.reason}`);
       return null;
     }
+    if (!wantsDevices) return { ports: ports.value, devices: null, deviceScore: 0 };
+    const devs = assignDevices(tg, node, usedDeviceIds(proposed));
+    if (!devs.ok) {
+      exhausted(metric, node, `devices: ${devs.reason}`);
+      return null;
+    }
+    return { ports: ports.value, devices: devs.byTask, deviceScore: devs.hasAffinities ? devs.score : 0 };
+  }
+
+  /**
+   * The node's scores and their mean (Nomad's ScoreNormalizationIterator). A score a node did
+   * not get is left out of the mean, not counted as 0. With `into`, each is also recorded by
+   * name; the sum runs in the same order either way, so both give the same mean.
+   */
+  private score(r: Round, pos: number, view: NodeView, extras: Extras, into: Record<string, number> | null): number {
+    const g = r.g;
+    const node = this.nodes[pos]!;
+    let sum = 0;
+    let count = 0;
+    if (extras.deviceScore !== 0) {
+      sum += extras.deviceScore;
+      count++;
+      if (into !== null) into['devices'] = extras.deviceScore;
+    }
+    sum += view.fitScore;
+    count++;
+    if (into !== null) into['binpack'] = view.fitScore;
+    if (this.opts.exhaustive !== true) {
+      const collisions = this.collisions(view.proposed, g.tg);
+      if (collisions > 0) {
+        const s = (-1 * (collisions + 1)) / Math.max(1, g.tg.Count);
+        sum += s;
+        count++;
+        if (into !== null) into['job-anti-affinity'] = s;
+      }
+    }
+    if (r.penalty?.has(node.ID) === true) {
+      sum += -1;
+      count++;
+      if (into !== null) into['node-reschedule-penalty'] = -1;
+    }
+    if (g.affinityWeight > 0) {
+      const total = affinityScore(g.affinities, node);
+      if (total !== 0) {
+        const s = total / g.affinityWeight;
+        sum += s;
+        count++;
+        if (into !== null) into['node-affinity'] = s;
+      }
+    }
+    if (g.spread !== null) {
+      const s = g.spread.score(node, (t, n) => this.nodeValue(t, n));
+      if (s !== 0) {
+        sum += s;
+        count++;
+        if (into !== null) into['allocation-spread'] = s;
+      }
+    }
+    return sum / count;
+  }
+
+  /** The winner as an option the scheduler turns into an allocation: its resources are built here, once. */
+  private option(r: Round, pos: number, extras: Extras): RankedOption {
+    const tg = r.g.tg;
+    const node = this.nodes[pos]!;
+    // `place` will be asked about this node next: no need to index every candidate for that.
+    this.positions.set(node.ID, pos);
     const tasks: AllocatedResources['Tasks'] = {};
     for (const t of tg.Tasks) {
       tasks[t.Name] = {
         Cpu: { CpuShares: t.Resources.CPU, ReservedCores: [] },
         Memory: { MemoryMB: t.Resources.MemoryMB, MemoryMaxMB: t.Resources.MemoryMaxMB },
         Networks: [],
-        Devices: [],
+        Devices: extras.devices?.[t.Name] ?? [],
       };
     }
     const scores: Record<string, number> = {};
-    if (wantsDevices) {
-      const devs = assignDevices(tg, node, usedDeviceIds(proposed));
-      if (!devs.ok) {
-        exhausted(metric, node, `devices: ${devs.reason}`);
-        return null;
-      }
-      for (const [task, list] of Object.entries(devs.byTask)) tasks[task]!.Devices = list;
-      if (devs.hasAffinities && devs.score !== 0) scores['devices'] = devs.score;
-    }
-    scores['binpack'] = view.fitScore;
+    const score = this.score(r, pos, this.viewAt(pos), extras, scores);
     return {
       node,
-      resources: { Tasks: tasks, Shared: { DiskMB: tg.EphemeralDisk?.SizeMB ?? 0, Networks: ports.value.networks, Ports: ports.value.ports } },
+      resources: { Tasks: tasks, Shared: { DiskMB: tg.EphemeralDisk?.SizeMB ?? 0, Networks: extras.ports.networks, Ports: extras.ports.ports } },
       scores,
-      score: 0,
+      score,
     };
   }
 
@@ -495,7 +740,8 @@ export class PlacementStack {
   }
 
   private nodeOf(a: Allocation): Node | null {
-    return this.state.nodeById(a.NodeID);
+    const pos = this.positions.get(a.NodeID);
+    return pos !== undefined ? this.nodes[pos]! : this.state.nodeById(a.NodeID);
   }
 
   /** distinct_hosts and distinct_property at job and group level; returns the filter reason or null. */
@@ -512,7 +758,7 @@ export class PlacementStack {
           const perValue = new Map<string, number>();
           for (const a of this.jobAllocs()) {
             if (!jobLevel && a.TaskGroup !== tg.Name) continue;
-            const n = this.nodeOf(a) ?? this.nodes.find((x) => x.ID === a.NodeID) ?? null;
+            const n = this.nodeOf(a);
             const v = n === null ? undefined : resolveTarget(c.LTarget, n);
             if (v !== undefined) perValue.set(v, (perValue.get(v) ?? 0) + 1);
           }
@@ -527,73 +773,12 @@ export class PlacementStack {
     };
     add(this.job.Constraints, true);
     add(tg.Constraints, false);
-    if (checks.length === 0) return () => null;
     return (node, proposed) => {
       for (const ch of checks) {
         const r = ch(node, proposed);
         if (r !== null) return r;
       }
       return null;
-    };
-  }
-
-  /** Nomad's SpreadIterator for one group: a score in about [-1, 1] per node. */
-  private spreadScorer(tg: TaskGroup, spreads: Spread[]): (node: Node) => number {
-    const sumWeights = spreads.reduce((s, sp) => s + sp.Weight, 0) || 1;
-    let sets = this.spreadState.get(tg.Name);
-    if (sets === undefined) {
-      sets = spreads.map((sp) => {
-        const desired = new Map<string, number>();
-        let sumPercent = 0;
-        for (const t of sp.SpreadTarget) {
-          desired.set(t.Value, (t.Percent / 100) * tg.Count);
-          sumPercent += t.Percent;
-        }
-        if (sp.SpreadTarget.length > 0 && sumPercent < 100) desired.set(IMPLICIT_TARGET, ((100 - sumPercent) / 100) * tg.Count);
-        return { sp, used: new Map<string, number>(), desired, seen: 0, min: 0, max: 0 };
-      });
-      this.spreadState.set(tg.Name, sets);
-    }
-    // Count only the allocations added since the last placement: the list only grows.
-    const allocs = this.jobAllocs();
-    for (const set of sets) {
-      for (; set.seen < allocs.length; set.seen++) {
-        const a = allocs[set.seen]!;
-        if (a.TaskGroup !== tg.Name) continue;
-        const n = this.nodeOf(a);
-        const v = n === null ? undefined : this.nodeValue(set.sp.Attribute, n);
-        if (v !== undefined) set.used.set(v, (set.used.get(v) ?? 0) + 1);
-      }
-      set.min = Number.POSITIVE_INFINITY;
-      set.max = 0;
-      for (const c of set.used.values()) {
-        set.min = Math.min(set.min, c);
-        set.max = Math.max(set.max, c);
-      }
-    }
-    const all = sets;
-    return (node) => {
-      let total = 0;
-      for (const set of all) {
-        const value = this.nodeValue(set.sp.Attribute, node);
-        if (value === undefined) {
-          total -= 1;
-          continue;
-        }
-        if (set.desired.size === 0) {
-          total += evenSpreadBoost(set, value);
-          continue;
-        }
-        const want = set.desired.get(value) ?? set.desired.get(IMPLICIT_TARGET);
-        if (want === undefined || want === 0) {
-          total -= 1;
-          continue;
-        }
-        // One more: the placement being scored.
-        const count = (set.used.get(value) ?? 0) + 1;
-        total += ((want - count) / want) * (set.sp.Weight / sumWeights);
-      }
-      return total;
     };
   }
 }
@@ -604,19 +789,7 @@ function affinityScore(affinities: Affinity[], node: Node): number {
   return total;
 }
 
-/** Nomad's evenSpreadScoreBoost: favour values used least, penalize the most used. */
-function evenSpreadBoost(set: SpreadSet, value: string): number {
-  if (set.used.size === 0) return 0;
-  const current = set.used.get(value) ?? 0;
-  const { min, max } = set;
-  // A value not used at all is the least used: the strongest boost.
-  if (current === 0) return 1;
-  if (current !== min) return (min - current) / min;
-  if (min === max) return -1;
-  return (max - min) / min;
-}
-
-function exhausted(metric: AllocMetric, node: Node, dim: string): void {
+export function exhausted(metric: AllocMetric, node: Node, dim: string): void {
   metric.NodesExhausted++;
   const cls = node.NodeClass || '<none>';
   metric.ClassExhausted[cls] = (metric.ClassExhausted[cls] ?? 0) + 1;
@@ -627,7 +800,7 @@ function exhausted(metric: AllocMetric, node: Node, dim: string): void {
 function recordScore(metric: AllocMetric, nodeId: string, scores: Record<string, number>, norm: number): void {
   const list = metric.ScoreMetaData;
   if (list.length >= SCORE_META_KEEP && list[list.length - 1]!.NormScore >= norm) return;
-  const entry = { NodeID: nodeId, Scores: { ...scores }, NormScore: norm };
+  const entry = { NodeID: nodeId, Scores: scores, NormScore: norm };
   let i = list.length;
   while (i > 0 && list[i - 1]!.NormScore < entry.NormScore) i--;
   list.splice(i, 0, entry);

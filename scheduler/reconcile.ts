@@ -43,6 +43,8 @@ export interface Reconciled {
   /** Allocations whose job version changed without changing what they run: updated in place. */
   inplace: Allocation[];
   later: RescheduleLater[];
+  /** Destructive updates held back by the rolling update's max_parallel, per group: a later evaluation does them. */
+  deferred: Record<string, number>;
 }
 
 export const ALLOC_NOT_NEEDED = 'alloc not needed due to job update';
@@ -85,7 +87,7 @@ export function reconcile(
   onDownNode: (a: Allocation) => boolean = () => false,
   opts: ReconcileOptions = { now: 0, evalId: '' },
 ): Reconciled {
-  const out: Reconciled = { place: [], stop: [], inplace: [], later: [] };
+  const out: Reconciled = { place: [], stop: [], inplace: [], later: [], deferred: {} };
   const lost = new Set<string>();
   for (const a of allAllocs) {
     if (a.DesiredStatus === 'run' && !isClientTerminal(a.ClientStatus) && onDownNode(a)) {
@@ -116,6 +118,7 @@ export function reconcile(
     }
     const lostByName = new Map(allAllocs.filter((a) => lost.has(a.ID) && a.TaskGroup === tg.Name).map((a) => [a.Name, a]));
     const failedByIndex = latestFailed(job, allocs, tg);
+    let updateBudget = rollingUpdateBudget(job, tg, allocs);
     for (let i = 0; i < tg.Count; i++) {
       const a = byIndex.get(i);
       const failed = a ? undefined : failedByIndex.get(i);
@@ -137,6 +140,11 @@ export function reconcile(
       }
       if (isClientTerminal(a.ClientStatus) || a.Job.JobModifyIndex === job.JobModifyIndex) continue;
       if (groupChanged(a, tg)) {
+        if (updateBudget <= 0) {
+          out.deferred[tg.Name] = (out.deferred[tg.Name] ?? 0) + 1;
+          continue;
+        }
+        updateBudget--;
         out.stop.push({ alloc: a, description: ALLOC_UPDATING });
         out.place.push({ tg, name: a.Name, previous: a });
       } else {
@@ -145,6 +153,27 @@ export function reconcile(
     }
   }
   return out;
+}
+
+/**
+ * How many destructive updates of a group may start now (Nomad's rolling update, `update {
+ * max_parallel }`): max_parallel minus the allocations of the new version still on their way to
+ * healthy (running or pending, not yet judged healthy by their client). When one of those turns
+ * healthy the servers evaluate the job again and the next ones are replaced. Without an update
+ * strategy, with max_parallel 0, or for batch jobs (Nomad has no rolling updates for them),
+ * everything is replaced at once. Canaries are not modelled.
+ */
+export function rollingUpdateBudget(job: Job, tg: TaskGroup, allocs: Allocation[]): number {
+  const strategy = tg.Update ?? job.Update;
+  if (job.Type === 'batch' || job.Type === 'sysbatch' || strategy === undefined || strategy.MaxParallel <= 0) return Number.POSITIVE_INFINITY;
+  let inFlight = 0;
+  for (const a of allocs) {
+    if (a.TaskGroup !== tg.Name || a.DesiredStatus !== 'run') continue;
+    if (a.ClientStatus !== 'running' && a.ClientStatus !== 'pending') continue;
+    if (a.Job.JobModifyIndex !== job.JobModifyIndex) continue;
+    if (a.DeploymentStatus?.Healthy !== true) inFlight++;
+  }
+  return strategy.MaxParallel - inFlight;
 }
 
 /**

@@ -17,8 +17,19 @@ export interface SchedulerState {
   nodeById(id: string): Node | null;
   allocsByJob(namespace: string, jobId: string): Allocation[];
   allocsByNode(nodeId: string): Allocation[];
-  /** The operator's scheduler configuration; binpack when absent (Nomad's default). */
-  schedulerConfig?(): { SchedulerAlgorithm: 'binpack' | 'spread' };
+  /** The operator's scheduler configuration; Nomad's defaults when absent (binpack, preemption for system jobs). */
+  schedulerConfig?(): SchedulerConfigView;
+}
+
+/** The parts of the operator's scheduler configuration (Nomad's SchedulerConfiguration) a scheduler reads. */
+export interface SchedulerConfigView {
+  SchedulerAlgorithm: 'binpack' | 'spread';
+  PreemptionConfig?: {
+    SystemSchedulerEnabled?: boolean;
+    SysBatchSchedulerEnabled?: boolean;
+    BatchSchedulerEnabled?: boolean;
+    ServiceSchedulerEnabled?: boolean;
+  };
 }
 
 export interface PlanSubmission {

@@ -3,7 +3,9 @@
  * every feasible, ready node of the job's pool and datacenters; the group's count is ignored.
  * A new node gets its allocation when its node-update evaluation runs; allocations on nodes that
  * went down are lost, on draining nodes or nodes that left the job's scope they are stopped;
- * ineligible nodes keep what they run but get nothing new. Completed sysbatch allocations are
+ * ineligible nodes keep what they run but get nothing new. A node that is full makes room by
+ * preempting allocations of jobs at least 10 priority levels lower (Nomad's default for system
+ * jobs; the scheduler configuration can turn it off). Completed sysbatch allocations are
  * not run again for the same job version. Nodes that fail a constraint are simply not part of
  * the job; nodes that are full are reported as failures, coalesced per group.
  */
@@ -14,8 +16,9 @@ import type { Node } from '../structs/node.js';
 import { emptyPlan, isPlanEmpty, type Plan } from '../structs/plan.js';
 import { inJobScope, readyNodes } from './candidates.js';
 import { PlacementStack, type RankedOption } from './placement-stack.js';
-import { ALLOC_JOB_STOPPED, ALLOC_LOST, ALLOC_NOT_NEEDED, ALLOC_UPDATING, allocName, groupChanged } from './reconcile.js';
+import { ALLOC_JOB_STOPPED, ALLOC_LOST, ALLOC_NOT_NEEDED, ALLOC_UPDATING, allocName, groupChanged, rollingUpdateBudget } from './reconcile.js';
 import { completeEval } from './eval-outcome.js';
+import { preemptionDescription, preemptionEnabled } from './preemption.js';
 import { MAX_SCHEDULE_ATTEMPTS, type Planner, type Scheduler, type SchedulerContext, type SchedulerState } from './scheduler-api.js';
 
 export const ALLOC_NODE_TAINTED = 'alloc not needed as node is tainted';
@@ -76,6 +79,7 @@ export class SystemScheduler implements Scheduler {
 
     // What exists per node and group, and what happens to it.
     const have = new Map<string, Allocation>();
+    const budgets = new Map<string, number>();
     const replaceOnNode = new Map<string, Allocation>();
     for (const a of allocs) {
       if (a.DesiredStatus !== 'run') continue;
@@ -109,6 +113,10 @@ export class SystemScheduler implements Scheduler {
       have.set(key, a);
       if (a.Job.JobModifyIndex === job.JobModifyIndex) continue;
       if (groupChanged(a, tg)) {
+        // A rolling update: at most max_parallel nodes switch versions until the new ones are healthy.
+        const budget = budgets.get(tg.Name) ?? rollingUpdateBudget(job, tg, allocs);
+        budgets.set(tg.Name, budget - 1);
+        if (budget <= 0) continue;
         this.stop(plan, a, ALLOC_UPDATING);
         have.delete(key);
         replaceOnNode.set(key, a);
@@ -119,6 +127,7 @@ export class SystemScheduler implements Scheduler {
 
     const candidates = readyNodes(this.state, job, () => this.ctx.random());
     const stack = new PlacementStack(this.state, this.ctx, plan, job, candidates.nodes, { batch: job.Type === 'sysbatch', exhaustive: true, algorithm: this.state.schedulerConfig?.().SchedulerAlgorithm ?? 'binpack' });
+    const preempt = preemptionEnabled(this.state, job.Type);
     for (const node of candidates.nodes) {
       for (const tg of job.TaskGroups) {
         const key = `${node.ID}\u0000${tg.Name}`;
@@ -131,6 +140,17 @@ export class SystemScheduler implements Scheduler {
         }
         // Not feasible here: the node is simply not one this job runs on.
         if (metric.NodesFiltered > 0) continue;
+        if (preempt) {
+          const p = stack.selectOnWithPreemption(tg, node, metric, job.Priority);
+          if (p !== null) {
+            const alloc = this.newAlloc(job, tg, p.option, ev, metric, replaceOnNode.get(key) ?? null);
+            stack.place(alloc);
+            for (const victim of p.preempted) {
+              (plan.NodePreemptions[node.ID] ??= []).push({ ...victim, DesiredStatus: 'evict', DesiredDescription: preemptionDescription(alloc.ID) });
+            }
+            continue;
+          }
+        }
         queued[tg.Name] = (queued[tg.Name] ?? 0) + 1;
         const prev = failed[tg.Name];
         if (prev === undefined) {

@@ -71,6 +71,18 @@ export interface DesiredTransition {
   NoShutdownDelay?: boolean;
 }
 
+/**
+ * The client's verdict on an allocation's health for a deployment (Nomad's
+ * AllocDeploymentStatus): null Healthy means not decided yet.
+ */
+export interface AllocDeploymentStatus {
+  Healthy: boolean | null;
+  /** ISO-8601 time the verdict was reached. */
+  Timestamp: string;
+  Canary: boolean;
+  ModifyIndex: number;
+}
+
 export interface Allocation {
   ID: string;
   Namespace: string;
@@ -92,6 +104,8 @@ export interface Allocation {
   ClientDescription: string;
   TaskStates: Record<string, TaskState>;
   DeploymentID: string;
+  /** Set by the client once it has judged the allocation healthy or not (jobs with an `update` block). */
+  DeploymentStatus?: AllocDeploymentStatus | null;
   PreviousAllocation: string;
   NextAllocation: string;
   FollowupEvalID: string;
@@ -111,6 +125,8 @@ export interface AllocClientUpdate {
   ClientDescription: string;
   TaskStates: Record<string, TaskState>;
   ModifyTime: number;
+  /** Present once the client has judged the allocation's health for a deployment. */
+  DeploymentStatus?: AllocDeploymentStatus;
 }
 
 /** One row of GET /v1/allocations and /v1/job/:id/allocations (Nomad's AllocListStub). */

@@ -35,6 +35,13 @@ export interface NodeEvent {
   CreateIndex: number;
 }
 
+/** A `host_volume` from the client's config, as Nomad reports it on the node (ClientHostVolumeConfig). */
+export interface ClientHostVolumeConfig {
+  Name: string;
+  Path: string;
+  ReadOnly: boolean;
+}
+
 export interface Node {
   ID: string;
   /** Secret the client proves itself with; never returned by the HTTP API. */
@@ -60,6 +67,8 @@ export interface Node {
   StatusUpdatedAt: number;
   Events: NodeEvent[];
   Drivers: Record<string, DriverInfo>;
+  /** Host volumes this client offers, by name; absent on nodes that declare none. */
+  HostVolumes?: Record<string, ClientHostVolumeConfig>;
   CreateIndex: number;
   ModifyIndex: number;
 }

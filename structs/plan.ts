@@ -15,6 +15,12 @@ export interface Plan {
   NodeUpdate: Record<string, Allocation[]>;
   /** Allocations to place, by node ID. */
   NodeAllocation: Record<string, Allocation[]>;
+  /**
+   * Allocations evicted to make room for this plan's placements, by node ID (Nomad's
+   * Plan.NodePreemptions): DesiredStatus "evict", DesiredDescription "Preempted by alloc ID …".
+   * They count as gone when the node's fit is checked, and apply only with that node's placements.
+   */
+  NodePreemptions: Record<string, Allocation[]>;
   /** The state index the scheduler planned against. */
   SnapshotIndex: number;
 }
@@ -22,6 +28,8 @@ export interface Plan {
 export interface PlanResult {
   NodeUpdate: Record<string, Allocation[]>;
   NodeAllocation: Record<string, Allocation[]>;
+  /** The preemptions committed (those of nodes whose placements were accepted). */
+  NodePreemptions?: Record<string, Allocation[]>;
   /** Non-zero when part of the plan was refused: the scheduler must refresh to at least this index. */
   RefreshIndex: number;
   /** Raft index at which the plan's allocations were committed. */
@@ -41,6 +49,7 @@ export function emptyPlan(evalId: string, priority: number, job: Job | null, sna
     Job: job,
     NodeUpdate: {},
     NodeAllocation: {},
+    NodePreemptions: {},
     SnapshotIndex: snapshotIndex,
   };
 }

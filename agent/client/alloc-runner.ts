@@ -13,6 +13,9 @@ import { TaskRunner, taskEvent } from './task-runner.js';
 import { LogRotator } from './log-rotator.js';
 import { buildTaskEnv, interpolateTask, type TaskEnvNode } from './task-env.js';
 import { TaskEventType } from '../../structs/alloc.js';
+import { YurtError } from '../../structs/errors.js';
+import { allocResourceUsage, type AllocResourceUsage } from './alloc-stats.js';
+import { AllocHealthTracker, type HealthClock } from './alloc-health.js';
 
 export interface AllocRunnerDeps {
   allocsRoot: string;
@@ -23,8 +26,13 @@ export interface AllocRunnerDeps {
   onUpdate: (u: AllocClientUpdate) => void;
   /** How often task logs are checked against their size limit (default 1 s). */
   logRotateIntervalMs?: number;
-  /** Saves the runner's state durably (task handles must be on disk before a task counts as started). */
-  persist: (s: LocalAllocState) => Promise<void>;
+  /**
+   * Saves the runner's state; with `durable`, resolves only once it is on disk (task handles
+   * must be, before a task counts as started).
+   */
+  persist: (s: LocalAllocState, durable: boolean) => Promise<void>;
+  /** Clock for deployment health timers (tests); default the real one. */
+  healthClock?: HealthClock;
 }
 
 export class AllocRunner {
@@ -37,7 +45,11 @@ export class AllocRunner {
   private done: Promise<void> = Promise.resolve();
   private handles: Record<string, TaskHandle> = {};
   private persistChain: Promise<void> = Promise.resolve();
+  /** The next write, not yet begun: later requests join it. */
+  private queuedWrite: Promise<void> | null = null;
+  private nextWriteDurable = false;
   private detached = false;
+  private readonly health: AllocHealthTracker | null;
 
   /** @param restore state saved before an agent restart, to reattach to running tasks. */
   constructor(
@@ -48,10 +60,33 @@ export class AllocRunner {
     this.alloc = alloc;
     this.dir = new AllocDir(deps.allocsRoot, alloc.ID);
     if (restore) this.handles = { ...restore.handles };
+    this.health = AllocHealthTracker.forAlloc(
+      alloc,
+      (verdict) => {
+        this.alloc = { ...this.alloc, DeploymentStatus: verdict };
+        this.report();
+        void this.persist();
+      },
+      deps.healthClock,
+    );
+  }
+
+  /** The client's deployment health verdict, once reached. */
+  deploymentStatus(): Allocation['DeploymentStatus'] {
+    return this.alloc.DeploymentStatus ?? null;
   }
 
   get id(): string {
     return this.alloc.ID;
+  }
+
+  jobType(): string {
+    return this.alloc.Job.Type;
+  }
+
+  /** Told to stop (by the server, a failure or the agent) and every task is dead. */
+  isStopped(): boolean {
+    return this.stopping && this.runners.every((r) => r.isDead());
   }
 
   clientStatus(): AllocClientStatus {
@@ -125,7 +160,7 @@ export class AllocRunner {
         onHandle: (h) => {
           if (h) this.handles[task.Name] = h;
           else delete this.handles[task.Name];
-          return this.persist();
+          return this.persist(true);
         },
         ...(this.restore?.taskStates[task.Name]
           ? { restore: { state: this.restore.taskStates[task.Name]!, handle: this.restore.handles[task.Name] ?? null } }
@@ -197,15 +232,47 @@ export class AllocRunner {
     });
   }
 
+  /** The task runners addressed by an operator request: the named one, or every running one. */
+  private targets(task: string | undefined): TaskRunner[] {
+    if (task !== undefined && task !== '') {
+      const r = this.runners.find((x) => x.name === task);
+      if (!r) throw new YurtError('not_found', `task "${task}" not found in allocation ${this.alloc.ID}`);
+      return [r];
+    }
+    const running = this.runners.filter((r) => r.isRunning());
+    if (running.length === 0) throw new YurtError('conflict', `allocation ${this.alloc.ID} has no running tasks`);
+    return running;
+  }
+
+  /** `alloc restart`: restart one task, or every running task, in place. */
+  async restartTasks(task?: string): Promise<void> {
+    if (this.stopping) throw new YurtError('conflict', `allocation ${this.alloc.ID} is stopping`);
+    await Promise.all(this.targets(task).map((r) => r.restart()));
+  }
+
+  /** `alloc signal`: send a signal to one task, or to every running task. */
+  async signalTasks(signal: string, task?: string): Promise<void> {
+    await Promise.all(this.targets(task).map((r) => r.signal(signal)));
+  }
+
+  /** Current usage of the running tasks; `mhzPerCore` converts CPU percent to Nomad's ticks. */
+  async stats(mhzPerCore: number): Promise<AllocResourceUsage> {
+    const samples = await Promise.all(this.runners.map(async (r) => [r.name, await r.stats()] as const));
+    return allocResourceUsage(Object.fromEntries(samples), mhzPerCore);
+  }
+
   /** The server changed the allocation; a stop request stops every task. */
   update(alloc: Allocation): void {
-    this.alloc = { ...alloc, TaskStates: this.alloc.TaskStates };
+    // The health verdict is the client's own: a server copy without it must not erase it.
+    const verdict = this.alloc.DeploymentStatus ?? alloc.DeploymentStatus;
+    this.alloc = { ...alloc, TaskStates: this.alloc.TaskStates, ...(verdict ? { DeploymentStatus: verdict } : {}) };
     if (alloc.DesiredStatus !== 'run') void this.stop(alloc.DesiredDescription || 'alloc stopped by server');
   }
 
   async stop(reason: string): Promise<void> {
     if (this.stopping) return this.done;
     this.stopping = true;
+    this.health?.close();
     // poststop tasks are not killed: they run once the others have stopped, also on a stop.
     await Promise.all(this.runners.filter((r) => r.hook !== 'poststop').map((r) => r.kill(reason)));
     await this.done;
@@ -213,6 +280,7 @@ export class AllocRunner {
 
   private onTaskChange(): void {
     for (const w of [...this.waiters]) w();
+    if (!this.stopping) this.health?.observe(Object.fromEntries(this.runners.map((r) => [r.name, r.state])));
     const next = this.deriveStatus();
     const deadLeader = this.runners.find((r) => r.leader && r.isDead());
     if (deadLeader && !this.stopping) {
@@ -249,17 +317,32 @@ export class AllocRunner {
    */
   async detach(): Promise<void> {
     this.detached = true;
+    this.health?.close();
     await this.persistChain;
   }
 
-  /** Writes are chained so they land in order; a failed write is logged, not fatal. */
-  private persist(): Promise<void> {
+  /**
+   * Writes land in order, one at a time; a failed write is logged, not fatal. Requests made
+   * while a write is in flight share the next write, which takes the state as it is then, so a
+   * burst of task events costs one write. `durable` (a task handle changed) makes that write
+   * wait for the disk: a started task must be on disk before it counts as running. The other
+   * writes survive an agent crash anyway (committed to the OS); only a host crash loses them.
+   */
+  private persist(durable = false): Promise<void> {
     if (this.detached) return this.persistChain;
-    const snapshot: LocalAllocState = { alloc: this.alloc, taskStates: this.taskStates(), handles: { ...this.handles } };
-    this.persistChain = this.persistChain
-      .then(() => this.deps.persist(snapshot))
+    this.nextWriteDurable ||= durable;
+    if (this.queuedWrite) return this.queuedWrite;
+    const write = this.persistChain
+      .then(() => {
+        this.queuedWrite = null;
+        const d = this.nextWriteDurable;
+        this.nextWriteDurable = false;
+        return this.deps.persist({ alloc: this.alloc, taskStates: this.taskStates(), handles: { ...this.handles } }, d);
+      })
       .catch((err: unknown) => this.deps.logger.error({ err, alloc_id: this.alloc.ID }, 'could not save allocation state'));
-    return this.persistChain;
+    this.queuedWrite = write;
+    this.persistChain = write;
+    return write;
   }
 
   private deriveStatus(): { status: AllocClientStatus; description: string } {
@@ -285,6 +368,7 @@ export class AllocRunner {
       ClientDescription: this.description,
       TaskStates: this.taskStates(),
       ModifyTime: Date.now() * 1e6,
+      ...(this.alloc.DeploymentStatus ? { DeploymentStatus: this.alloc.DeploymentStatus } : {}),
     });
   }
 }

@@ -39,11 +39,14 @@ export class ClientStateDB {
     return this.allocs.get(allocId);
   }
 
-  /** Durable once resolved: a handle must be on disk before the task counts as started. */
-  async put(s: LocalAllocState): Promise<void> {
+  /**
+   * Resolves once committed; with `durable` (the default), once on disk: a handle must be
+   * there before its task counts as started.
+   */
+  async put(s: LocalAllocState, durable = true): Promise<void> {
     this.assertOpen();
     await this.allocs.put(s.alloc.ID, s);
-    await this.env.flushed;
+    if (durable) await this.env.flushed;
   }
 
   async remove(allocId: string): Promise<void> {

@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isClientTerminal, type Allocation, type AllocClientUpdate } from '../../structs/alloc.js';
-import type { Node, DriverInfo } from '../../structs/node.js';
+import type { ClientHostVolumeConfig, Node, DriverInfo } from '../../structs/node.js';
 import type { Driver } from '../../drivers/driver.js';
 import { closeDriver } from '../../drivers/registry.js';
 import { RpcClient } from '../rpc/rpc-client.js';
@@ -17,9 +17,12 @@ import { fingerprintHost } from './fingerprint/host-fingerprint.js';
 import type { DeviceFingerprinter } from './fingerprint/device-fingerprinter.js';
 import { NvidiaGpuFingerprinter } from './fingerprint/nvidia-gpu.js';
 import { fingerprintChanged } from './fingerprint/fingerprint-diff.js';
+import { allowedDevices, applyFingerprintDenylist } from './fingerprint/fingerprint-denylist.js';
 import { AllocRunner } from './alloc-runner.js';
 import { ClientStateDB, type LocalAllocState } from './client-state.js';
 import { AllocDir } from './alloc-dir.js';
+import type { AllocResourceUsage } from './alloc-stats.js';
+import { YurtError } from '../../structs/errors.js';
 import { collectTerminalAllocs, DEFAULT_GC_POLICY, diskUsagePercent, type GcCandidate } from './alloc-gc.js';
 
 export interface ClientOptions {
@@ -53,9 +56,51 @@ export interface ClientOptions {
   gcDiskUsageThreshold?: number;
   /** Nomad's `gc_interval` (default 1 min): how often the client checks; 0 turns the timer off. */
   gcIntervalMs?: number;
+  /** Nomad's `network_interface`: the interface whose address the node advertises. */
+  networkInterface?: string;
+  /** Nomad's `cpu_total_compute` (MHz) and `memory_total_mb`: override what was fingerprinted. */
+  cpuTotalCompute?: number;
+  memoryTotalMb?: number;
+  /** Nomad's `host_volume` blocks, reported on the node as `HostVolumes`. */
+  hostVolumes?: Record<string, { path: string; readOnly: boolean }>;
+  /** `options { "driver.allowlist" }`: when not empty, only these drivers are fingerprinted and offered. */
+  driverAllowlist?: string[];
+  /** `options { "driver.denylist" }`: drivers never fingerprinted nor offered. */
+  driverDenylist?: string[];
+  /** `options { "fingerprint.denylist" }`: fingerprinters to skip (see fingerprint-denylist.ts). */
+  fingerprintDenylist?: string[];
+  /** Nomad's `drain_on_shutdown`: what `shutdown()` does before stopping; absent or null: no drain. */
+  drainOnShutdown?: DrainOnShutdown | null;
+  /** Measurement hooks (the client benchmark): an allocation arrived to be run; a status update was queued. */
+  observer?: ClientObserver;
+}
+
+export interface ClientObserver {
+  allocReceived?(allocId: string): void;
+  allocUpdated?(u: AllocClientUpdate): void;
 }
 
 const DEFAULT_FINGERPRINT_INTERVAL_MS = 30_000;
+/** What a drain on shutdown waits beyond its deadline for the servers' forced stops to land. */
+const DRAIN_GRACE_MS = 30_000;
+
+/** Nomad's `drain_on_shutdown` block, in milliseconds. */
+export interface DrainOnShutdown {
+  deadlineMs: number;
+  /** Stop the allocations at once instead of migrating them (a drain with a negative deadline). */
+  force: boolean;
+  ignoreSystemJobs: boolean;
+}
+
+/** Nomad's driver.allowlist / driver.denylist: an allowlist, when given, is the only way in. */
+export function driverAllowed(name: string, allowlist: readonly string[], denylist: readonly string[]): boolean {
+  if (allowlist.length > 0 && !allowlist.includes(name)) return false;
+  return !denylist.includes(name);
+}
+
+function hostVolumesOf(v: Record<string, { path: string; readOnly: boolean }>): Record<string, ClientHostVolumeConfig> {
+  return Object.fromEntries(Object.entries(v).map(([name, h]) => [name, { Name: name, Path: h.path, ReadOnly: h.readOnly }]));
+}
 
 interface NodeIdentity {
   ID: string;
@@ -119,7 +164,10 @@ export class Client {
   async start(): Promise<void> {
     await mkdir(this.allocsRoot, { recursive: true });
     this.identity = await this.loadIdentity();
-    for (const d of this.opts.drivers({ nodeId: this.identity.ID, dataDir: this.opts.dataDir })) this.drivers.set(d.name, d);
+    for (const d of this.opts.drivers({ nodeId: this.identity.ID, dataDir: this.opts.dataDir })) {
+      if (driverAllowed(d.name, this.opts.driverAllowlist ?? [], this.opts.driverDenylist ?? [])) this.drivers.set(d.name, d);
+      else await closeDriver(d).catch(() => undefined);
+    }
     this.stateDb = ClientStateDB.open(join(this.opts.dataDir, 'state'));
     // Fingerprint before restoring: restored tasks' `${attr.*}` need the node's attributes.
     this.node = await this.buildNode(this.identity);
@@ -160,13 +208,21 @@ export class Client {
   }
 
   private async buildNode(id: NodeIdentity): Promise<Node> {
-    const host = await fingerprintHost({ dataDir: this.opts.dataDir, devices: this.devices });
+    const denylist = this.opts.fingerprintDenylist ?? [];
+    const host = await fingerprintHost({
+      dataDir: this.opts.dataDir,
+      devices: allowedDevices(this.devices, denylist),
+      ...(this.opts.networkInterface ? { networkInterface: this.opts.networkInterface } : {}),
+      ...(this.opts.cpuTotalCompute ? { cpuTotalCompute: this.opts.cpuTotalCompute } : {}),
+    });
+    const kept = applyFingerprintDenylist(host.attributes, host.resources, denylist);
+    const resources = this.opts.memoryTotalMb ? { ...kept.resources, Memory: { MemoryMB: this.opts.memoryTotalMb } } : kept.resources;
     // Said once, not on every periodic fingerprint: a host's quirks do not change every 30 s.
     const warnings = host.warnings.join('\n');
     if (warnings !== this.lastFingerprintWarnings) for (const w of host.warnings) this.logger.warn(w);
     this.lastFingerprintWarnings = warnings;
     const drivers: Record<string, DriverInfo> = {};
-    const attributes: Record<string, string> = { ...host.attributes };
+    const attributes: Record<string, string> = { ...kept.attributes };
     await Promise.all(
       [...this.drivers.values()].map(async (d) => {
         const fp = await d.fingerprint();
@@ -186,7 +242,7 @@ export class Client {
       HTTPAddr: this.opts.httpAddr,
       TLSEnabled: false,
       Attributes: attributes,
-      NodeResources: host.resources,
+      NodeResources: resources,
       ReservedResources: { Cpu: { CpuShares: r.cpu, ReservedCpuCores: [] }, Memory: { MemoryMB: r.memoryMB }, Disk: { DiskMB: r.diskMB }, Networks: { ReservedHostPorts: '' } },
       Meta: { ...this.opts.meta },
       NodeClass: this.opts.nodeClass,
@@ -200,6 +256,7 @@ export class Client {
       StatusUpdatedAt: 0,
       Events: [],
       Drivers: drivers,
+      ...(this.opts.hostVolumes && Object.keys(this.opts.hostVolumes).length > 0 ? { HostVolumes: hostVolumesOf(this.opts.hostVolumes) } : {}),
       CreateIndex: 0,
       ModifyIndex: 0,
     };
@@ -319,7 +376,7 @@ export class Client {
           meta: this.node?.Meta ?? this.opts.meta,
         }),
         onUpdate: (u) => this.queueUpdate(u),
-        persist: (s) => this.stateDb?.put(s) ?? Promise.resolve(),
+        persist: (s, durable) => this.stateDb?.put(s, durable) ?? Promise.resolve(),
       },
       restore,
     );
@@ -388,10 +445,12 @@ export class Client {
       this.queueUpdate({ ID: alloc.ID, ClientStatus: 'complete', ClientDescription: 'alloc stopped before it started', TaskStates: alloc.TaskStates, ModifyTime: Date.now() * 1e6 });
       return;
     }
+    this.opts.observer?.allocReceived?.(alloc.ID);
     this.startRunner(alloc);
   }
 
   private queueUpdate(u: AllocClientUpdate): void {
+    this.opts.observer?.allocUpdated?.(u);
     this.pendingUpdates.set(u.ID, u);
   }
 
@@ -408,6 +467,46 @@ export class Client {
     }
   }
 
+  /**
+   * Leave the cluster gracefully: with `drain_on_shutdown`, first drain this node through the
+   * servers (Node.UpdateDrain, as `node drain -self` would) and wait until its allocations have
+   * been stopped for migration, or the drain deadline has passed, then stop the client. Without
+   * it, the same as `stop()`: tasks keep running and a restarted agent reattaches to them.
+   */
+  async shutdown(): Promise<void> {
+    const drain = this.opts.drainOnShutdown;
+    if (drain && this.identity && this.registered && !this.stopped) {
+      try {
+        await this.drainSelf(drain);
+      } catch (err) {
+        this.logger.warn({ err }, 'drain on shutdown failed; stopping anyway');
+      }
+    }
+    await this.stop();
+  }
+
+  private async drainSelf(d: DrainOnShutdown): Promise<void> {
+    const id = this.identity!;
+    // Nomad's DrainSpec: a negative deadline forces the allocations off at once.
+    const deadlineNs = d.force ? -1 : Math.max(1, d.deadlineMs) * 1e6;
+    this.logger.info({ deadline_ms: d.deadlineMs, force: d.force }, 'draining this node before shutdown');
+    await this.rpc.call('Node.UpdateDrain', { NodeID: id.ID, DrainSpec: { Deadline: deadlineNs, IgnoreSystemJobs: d.ignoreSystemJobs }, MarkEligible: false });
+    // The servers stop everything left when the deadline passes; allow kill timeouts on top.
+    const giveUp = Date.now() + (d.force ? 0 : d.deadlineMs) + DRAIN_GRACE_MS;
+    const waitingFor = (): AllocRunner[] =>
+      [...this.runners.values()].filter((r) => !r.isTerminal() && !r.isStopped() && !(d.ignoreSystemJobs && r.jobType() === 'system'));
+    while (waitingFor().length > 0) {
+      if (Date.now() > giveUp) {
+        this.logger.warn({ alloc_ids: waitingFor().map((r) => r.id) }, 'drain deadline passed with allocations still running');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Their final states must reach the servers before the connection closes.
+    await this.flushUpdates();
+    this.logger.info('node drained');
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
@@ -420,6 +519,36 @@ export class Client {
     await Promise.all([...this.drivers.values()].map((d) => closeDriver(d).catch(() => undefined)));
     await Promise.all([...this.runners.values()].map((r) => r.detach()));
     await this.stateDb?.close();
+  }
+
+  /** This client runs (or ran and still tracks) the allocation. */
+  hasAlloc(allocId: string): boolean {
+    return this.runners.has(allocId);
+  }
+
+  private runnerFor(allocId: string): AllocRunner {
+    const r = this.runners.get(allocId);
+    if (!r) throw new YurtError('not_found', `Unknown allocation "${allocId}"`);
+    return r;
+  }
+
+  /**
+   * Nomad's `alloc restart`: restarts `task`, or every running task, in place ("Restart
+   * Signaled"); the restart does not count against the restart policy.
+   */
+  restartAlloc(allocId: string, task?: string): Promise<void> {
+    return this.runnerFor(allocId).restartTasks(task);
+  }
+
+  /** Nomad's `alloc signal`: sends `signal` to `task`, or to every running task ("Signaling"). */
+  signalAlloc(allocId: string, task: string | undefined, signal: string): Promise<void> {
+    return this.runnerFor(allocId).signalTasks(signal, task);
+  }
+
+  /** Nomad's AllocResourceUsage for the allocation's running tasks. */
+  allocStats(allocId: string): Promise<AllocResourceUsage> {
+    const mhz = Number(this.node?.Attributes['cpu.frequency'] ?? '0');
+    return this.runnerFor(allocId).stats(Number.isFinite(mhz) ? mhz : 0);
   }
 
   /** Stop every allocation's tasks (used by tests and -dev shutdown, where nothing should outlive the agent). */

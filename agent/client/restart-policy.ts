@@ -1,10 +1,13 @@
 /**
- * Nomad's restart tracker: after a task exits, decide whether to restart it and after how
- * long. Batch tasks that exit 0 are done; anything else is restarted up to `Attempts` times per
- * `Interval`, `Delay` apart (plus up to 25% jitter so a fleet does not restart in lockstep).
- * Past the limit, mode "fail" fails the task and mode "delay" waits for the interval to end.
+ * Nomad's restart tracker (client/allocrunner/taskrunner/restarts): after a task exits,
+ * decide whether to restart it and after how long. Batch tasks that exit 0 are done; anything
+ * else is restarted up to `Attempts` times per `Interval`, `Delay` apart (plus up to 25% jitter
+ * so a fleet does not restart in lockstep). Past the limit, mode "fail" fails the task and mode
+ * "delay" waits for the interval to end, then starts a new one. A restart an operator asks
+ * for (`alloc restart`) is not a failure and never counts against the policy.
  */
 import type { JobType, RestartPolicy } from '../../structs/job.js';
+import { formatDuration } from '../../structs/duration.js';
 
 export type RestartDecision =
   | { kind: 'restart'; delayMs: number; reason: string }
@@ -14,10 +17,16 @@ export type RestartDecision =
 export const REASON_WITHIN_POLICY = 'Restart within policy';
 export const REASON_NO_RESTARTS = 'Policy allows no restarts';
 export const REASON_UNNECESSARY = 'Restart unnecessary as task terminated successfully';
-export const REASON_EXCEEDED = 'Exceeded allowed attempts';
+export const REASON_DELAY = 'Exceeded allowed attempts, applying a delay';
+
+/** Nomad's words when mode "fail" gives up, with Go's duration spelling ("30m0s"). */
+export function reasonExceeded(policy: RestartPolicy): string {
+  return `Exceeded allowed attempts ${policy.Attempts} in interval ${formatDuration(policy.Interval)} and mode is "fail"`;
+}
 
 export class RestartTracker {
-  private intervalStart = 0;
+  /** Start of the current interval (ms); null before the first failure. */
+  private intervalStart: number | null = null;
   private count = 0;
 
   constructor(
@@ -26,25 +35,23 @@ export class RestartTracker {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** @param nowMs wall clock in ms; `failed` is true for a non-zero exit, a signal or a start failure. */
+  /** @param exitedOk false for a non-zero exit, a signal or a start failure; @param nowMs wall clock in ms. */
   next(exitedOk: boolean, nowMs: number): RestartDecision {
+    // Nomad restarts service and system tasks even after a clean exit: they are meant to run.
     if (exitedOk && (this.jobType === 'batch' || this.jobType === 'sysbatch')) return { kind: 'done', reason: REASON_UNNECESSARY };
+    if (this.policy.Attempts <= 0) return { kind: 'fail', reason: REASON_NO_RESTARTS };
     const intervalMs = this.policy.Interval / 1e6;
-    if (this.intervalStart === 0 || nowMs - this.intervalStart > intervalMs) {
+    if (this.intervalStart === null || nowMs > this.intervalStart + intervalMs) {
       this.intervalStart = nowMs;
       this.count = 0;
     }
-    const delayMs = this.policy.Delay / 1e6;
-    const jitter = this.random() * delayMs * 0.25;
-    if (this.count < this.policy.Attempts) {
-      this.count++;
-      return { kind: 'restart', delayMs: delayMs + jitter, reason: REASON_WITHIN_POLICY };
+    this.count++;
+    if (this.count <= this.policy.Attempts) {
+      const delayMs = this.policy.Delay / 1e6;
+      return { kind: 'restart', delayMs: delayMs + this.random() * delayMs * 0.25, reason: REASON_WITHIN_POLICY };
     }
-    if (this.policy.Mode === 'delay') {
-      const wait = Math.max(0, this.intervalStart + intervalMs - nowMs);
-      this.intervalStart = 0;
-      return { kind: 'restart', delayMs: wait + jitter, reason: `${REASON_EXCEEDED} in interval and the restart mode is "delay"` };
-    }
-    return { kind: 'fail', reason: this.policy.Attempts === 0 ? REASON_NO_RESTARTS : `${REASON_EXCEEDED} (${this.policy.Attempts}) in interval (${Math.round(intervalMs / 1000)}s)` };
+    if (this.policy.Mode === 'fail') return { kind: 'fail', reason: reasonExceeded(this.policy) };
+    // Mode "delay": wait out the rest of the interval; the next failure then opens a new one.
+    return { kind: 'restart', delayMs: Math.max(0, this.intervalStart + intervalMs - nowMs), reason: REASON_DELAY };
   }
 }

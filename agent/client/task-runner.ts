@@ -6,9 +6,12 @@
 import type { Logger } from 'pino';
 import { TaskEventType, type Allocation, type TaskEvent, type TaskState } from '../../structs/alloc.js';
 import type { Task } from '../../structs/job.js';
-import type { Driver, ExitResult, TaskHandle } from '../../drivers/driver.js';
+import type { Driver, ExitResult, TaskHandle, TaskStats } from '../../drivers/driver.js';
+import { formatDuration } from '../../structs/duration.js';
+import { YurtError } from '../../structs/errors.js';
 import type { AllocDir } from './alloc-dir.js';
 import { RestartTracker } from './restart-policy.js';
+import { checkSignalName } from './signal-name.js';
 
 /** Nomad keeps the last 10 events per task. */
 const MAX_EVENTS = 10;
@@ -50,6 +53,8 @@ export class TaskRunner {
   private restartWait: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
   private taskId: string;
   private runningNow = false;
+  /** An operator asked for a restart: the next exit restarts the task at once, outside the policy. */
+  private restartRequested = false;
 
   constructor(private readonly d: TaskRunnerDeps) {
     this.taskId = `${d.alloc.ID}/${d.task.Name}`;
@@ -128,6 +133,12 @@ export class TaskRunner {
           }),
         );
       }
+      if (this.restartRequested) {
+        // Nomad: a signaled restart bypasses the restart tracker, so it never fails the task.
+        this.restartRequested = false;
+        this.beginRestart(0, '');
+        continue;
+      }
       const ok = exit.err === undefined && exit.exitCode === 0 && exit.signal === 0;
       const decision = tracker.next(ok, Date.now());
       switch (decision.kind) {
@@ -138,15 +149,63 @@ export class TaskRunner {
           this.finish(true, taskEvent(TaskEventType.NotRestarting, { DisplayMessage: decision.reason, RestartReason: decision.reason, FailsTask: true }));
           return;
         case 'restart':
-          this.emit(taskEvent(TaskEventType.Restarting, { DisplayMessage: `Task restarting in ${Math.round(decision.delayMs)}ms`, RestartReason: decision.reason }));
+          this.beginRestart(decision.delayMs, decision.reason);
           await this.sleep(decision.delayMs);
-          if (this.killRequested) break;
-          this.state.Restarts++;
-          this.state.LastRestart = new Date().toISOString();
           break;
       }
     }
     this.finish(false, taskEvent(TaskEventType.Killed, { DisplayMessage: 'Task successfully killed' }));
+  }
+
+  /**
+   * Nomad's "Restarting" step: the task waits to start again (its state is pending meanwhile,
+   * as in Nomad) and the restart is counted on the task state.
+   */
+  private beginRestart(delayMs: number, reason: string): void {
+    this.state.State = 'pending';
+    this.state.Restarts++;
+    this.state.LastRestart = new Date().toISOString();
+    this.emit(
+      taskEvent(TaskEventType.Restarting, {
+        DisplayMessage: `Task restarting in ${formatDuration(Math.round(delayMs) * 1e6)}`,
+        RestartReason: reason,
+        Details: { start_delay: String(Math.round(delayMs) * 1e6), ...(reason !== '' ? { restart_reason: reason } : {}) },
+      }),
+    );
+  }
+
+  /** The task is started and has not exited (also while it is being restarted on request). */
+  isRunning(): boolean {
+    return this.runningNow && !this.killRequested;
+  }
+
+  /**
+   * Restart the running task in place (`alloc restart`): "Restart Signaled", then the task is
+   * stopped with its kill signal and started again at once. Not counted against the restart policy.
+   */
+  async restart(reason = 'User requested restart'): Promise<void> {
+    const driver = this.d.driver;
+    if (!this.isRunning() || !driver) throw new YurtError('conflict', `Task not running: ${this.name}`);
+    if (this.restartRequested) return;
+    this.restartRequested = true;
+    this.emit(taskEvent(TaskEventType.RestartSignal, { DisplayMessage: reason, RestartReason: reason }));
+    await this.stopTask();
+  }
+
+  /** Send a signal to the running task (`alloc signal`), recorded as a "Signaling" event. */
+  async signal(signal: string): Promise<void> {
+    const driver = this.d.driver;
+    const name = checkSignalName(signal);
+    if (!this.isRunning() || !driver) throw new YurtError('conflict', `Task not running: ${this.name}`);
+    this.emit(taskEvent(TaskEventType.Signaling, { DisplayMessage: `Task being sent signal ${name}`, Details: { signal: name } }));
+    await driver.signal(this.taskId, name);
+  }
+
+  /** The driver's current usage figures for the task; null when it is not running. */
+  async stats(): Promise<TaskStats | null> {
+    const driver = this.d.driver;
+    if (!this.runningNow || !driver) return null;
+    return driver.stats(this.taskId).catch(() => null);
   }
 
   private async startAndWait(driver: Driver, task: Task): Promise<ExitResult> {
@@ -169,6 +228,8 @@ export class TaskRunner {
       stderrPath: this.d.allocDir.logPath(task.Name, 'stderr'),
     });
     this.runningNow = true;
+    // A kill that arrived while the driver was starting the task found nothing to stop yet.
+    if (this.killRequested) void this.stopTask();
     this.state.State = 'running';
     this.state.StartedAt ??= new Date().toISOString();
     await this.d.onHandle(handle);
@@ -213,11 +274,15 @@ export class TaskRunner {
       this.restartWait.resolve();
     }
     this.emit(taskEvent(TaskEventType.Killing, { DisplayMessage: reason, KillTimeout: this.d.task.KillTimeout }));
-    if (this.runningNow && this.d.driver) {
-      await this.d.driver.stop(this.taskId, this.d.task.KillSignal || 'SIGINT', this.d.task.KillTimeout / 1e6).catch((err: unknown) => {
-        this.d.logger.warn({ err, task: this.d.task.Name }, 'stopping task failed');
-      });
-    }
+    if (this.runningNow) await this.stopTask();
+  }
+
+  /** The task's kill signal, kill_timeout, then SIGKILL. */
+  private async stopTask(): Promise<void> {
+    if (!this.d.driver) return;
+    await this.d.driver.stop(this.taskId, this.d.task.KillSignal || 'SIGINT', this.d.task.KillTimeout / 1e6).catch((err: unknown) => {
+      this.d.logger.warn({ err, task: this.d.task.Name }, 'stopping task failed');
+    });
   }
 
   private sleep(ms: number): Promise<void> {

@@ -44,6 +44,10 @@ export interface ServerConfig {
   heartbeatGraceMs: number;
   minHeartbeatTtlMs: number;
   maxHeartbeatsPerSecond: number;
+  /** Entries applied between Raft snapshots (Nomad's raft_snapshot_threshold). */
+  raftSnapshotThreshold: number;
+  /** Entries kept behind a snapshot for followers slightly behind (raft_trailing_logs). */
+  raftTrailingLogs: number;
   serverJoin: ServerJoinConfig;
 }
 
@@ -61,6 +65,18 @@ export interface ReservedConfig {
 export interface HostVolumeConfig {
   path: string;
   readOnly: boolean;
+}
+
+/** Nomad's `client { drain_on_shutdown { ... } }`: drain the node before the agent stops. */
+export interface DrainOnShutdownConfig {
+  /** The block is present. */
+  enabled: boolean;
+  /** How long the drain may take before the remaining allocations are stopped anyway. Nomad's default: 1h. */
+  deadlineMs: number;
+  /** Stop the remaining allocations at once instead of migrating them. */
+  force: boolean;
+  /** Leave system jobs' allocations running while draining. */
+  ignoreSystemJobs: boolean;
 }
 
 export interface ClientConfig {
@@ -81,6 +97,11 @@ export interface ClientConfig {
   hostVolumes: Record<string, HostVolumeConfig>;
   maxKillTimeoutMs: number;
   gcIntervalMs: number;
+  /** Allocations tracked before terminal ones are collected (Nomad's default 50). */
+  gcMaxAllocs: number;
+  /** Percent of disk in use that makes the client collect terminal allocations (Nomad's default 80). */
+  gcDiskUsageThreshold: number;
+  drainOnShutdown: DrainOnShutdownConfig;
   serverJoin: ServerJoinConfig;
 }
 
@@ -175,6 +196,8 @@ export function defaultAgentConfig(env: { hostname: string; cpuCount?: number })
       heartbeatGraceMs: 10_000,
       minHeartbeatTtlMs: 10_000,
       maxHeartbeatsPerSecond: 50,
+      raftSnapshotThreshold: 8192,
+      raftTrailingLogs: 10240,
       serverJoin: serverJoinDefaults(),
     },
     client: {
@@ -191,6 +214,9 @@ export function defaultAgentConfig(env: { hostname: string; cpuCount?: number })
       hostVolumes: {},
       maxKillTimeoutMs: 30_000,
       gcIntervalMs: 60_000,
+      gcMaxAllocs: 50,
+      gcDiskUsageThreshold: 80,
+      drainOnShutdown: { enabled: false, deadlineMs: 3_600_000, force: false, ignoreSystemJobs: false },
       serverJoin: serverJoinDefaults(),
     },
     telemetry: {

@@ -18,6 +18,7 @@ import { parseDurationMs } from './duration.js';
 import type { PositionIndex, RawPath } from './source-positions.js';
 import {
   checkAtLeast,
+  checkPercent,
   checkHost,
   checkNotEmpty,
   checkPort,
@@ -313,6 +314,8 @@ export function decodeAgentConfig(ctx: DecodeContext, raw: unknown): PartialAgen
       heartbeatGraceMs: b.duration('heartbeat_grace', checkAtLeast(0)),
       minHeartbeatTtlMs: b.duration('min_heartbeat_ttl'),
       maxHeartbeatsPerSecond: b.number('max_heartbeats_per_second', checkPositive),
+      raftSnapshotThreshold: b.int('raft_snapshot_threshold', checkAtLeast(1)),
+      raftTrailingLogs: b.int('raft_trailing_logs', checkAtLeast(0)),
       serverJoin: b.block('server_join', decodeServerJoin),
     })),
     client: r.block('client', (b) => ({
@@ -334,6 +337,14 @@ export function decodeAgentConfig(ctx: DecodeContext, raw: unknown): PartialAgen
       hostVolumes: b.labeledBlocks('host_volume', decodeHostVolume),
       maxKillTimeoutMs: b.duration('max_kill_timeout'),
       gcIntervalMs: b.duration('gc_interval'),
+      gcMaxAllocs: b.int('gc_max_allocs', checkAtLeast(1)),
+      gcDiskUsageThreshold: b.number('gc_disk_usage_threshold', checkPercent),
+      drainOnShutdown: b.block('drain_on_shutdown', (db) => ({
+        enabled: true,
+        deadlineMs: db.duration('deadline', checkAtLeast(0)),
+        force: db.bool('force'),
+        ignoreSystemJobs: db.bool('ignore_system_jobs'),
+      })),
       serverJoin: b.block('server_join', decodeServerJoin),
     })),
     telemetry: r.block('telemetry', (b) => ({

@@ -11,6 +11,7 @@ export type {
   AddressSet,
   AgentConfig,
   ClientConfig,
+  DrainOnShutdownConfig,
   HostVolumeConfig,
   LogLevel,
   PartialAgentConfig,

@@ -54,6 +54,8 @@ void describe('resolveAgentConfig', () => {
         heartbeatGraceMs: 10_000,
         minHeartbeatTtlMs: 10_000,
         maxHeartbeatsPerSecond: 50,
+        raftSnapshotThreshold: 8192,
+        raftTrailingLogs: 10240,
         serverJoin: { retryJoin: [], retryIntervalMs: 30_000, retryMax: 0 },
       },
       client: {
@@ -70,6 +72,9 @@ void describe('resolveAgentConfig', () => {
         hostVolumes: {},
         maxKillTimeoutMs: 30_000,
         gcIntervalMs: 60_000,
+        gcMaxAllocs: 50,
+        gcDiskUsageThreshold: 80,
+        drainOnShutdown: { enabled: false, deadlineMs: 3_600_000, force: false, ignoreSystemJobs: false },
         serverJoin: { retryJoin: [], retryIntervalMs: 30_000, retryMax: 0 },
       },
       telemetry: {
@@ -207,6 +212,23 @@ void describe('resolveAgentConfig', () => {
         '  * tls.key_file: is required when tls.http or tls.rpc is enabled',
       ].join('\n'),
     );
+  });
+
+  void it('requires a CA for mutual TLS and makes TLS file paths absolute', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'tls.hcl');
+    await writeFile(file, 'tls {\n  rpc = true\n  cert_file = "certs/agent.pem"\n  key_file = "certs/agent-key.pem"\n}\n');
+    await rejectsWith(
+      ['-client', '-data-dir', dir, '-config', file],
+      ValidationError,
+      'validation_failed',
+      'agent config: 1 error occurred:\n  * tls.ca_file: is required when tls.rpc is enabled',
+    );
+    await writeFile(file, 'tls {\n  rpc = true\n  ca_file = "ca.pem"\n  cert_file = "certs/agent.pem"\n  key_file = "/etc/yurt/agent-key.pem"\n}\n');
+    const c = await resolveAgentConfig(['-client', '-data-dir', dir, '-config', file]);
+    assert.equal(c.tls.caFile, join(process.cwd(), 'ca.pem'));
+    assert.equal(c.tls.certFile, join(process.cwd(), 'certs/agent.pem'));
+    assert.equal(c.tls.keyFile, '/etc/yurt/agent-key.pem');
   });
 
   void it('passes file errors through with their positions', async () => {

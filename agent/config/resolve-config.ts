@@ -54,6 +54,9 @@ export async function resolveAgentConfig(argv: readonly string[], opts: ResolveO
 function derive(c: AgentConfig, opts: ResolveOptions): void {
   if (c.devMode && c.dataDir === '') c.dataDir = (opts.tmpDir ?? (() => mkdtempSync(join(tmpdir(), 'yurt-dev-'))))();
   if (c.dataDir !== '') c.dataDir = resolve(c.dataDir);
+  // TLS files relative to the working directory, as Nomad reads them; absolute from here on
+  // so error messages name the file that was really looked for.
+  for (const f of ['caFile', 'certFile', 'keyFile'] as const) if (c.tls[f] !== '') c.tls[f] = resolve(c.tls[f]);
   c.logLevel = c.logLevel.toUpperCase() as AgentConfig['logLevel'];
 
   // Nomad's normalizeAddrs: each service binds to bind_addr unless given its own address.
@@ -99,6 +102,9 @@ function validate(c: AgentConfig): FieldError[] {
   if (c.tls.http || c.tls.rpc) {
     add('tls.cert_file', c.tls.certFile === '' ? 'is required when tls.http or tls.rpc is enabled' : undefined);
     add('tls.key_file', c.tls.keyFile === '' ? 'is required when tls.http or tls.rpc is enabled' : undefined);
+    // Mutual TLS checks peers against the CA: without one every peer would be refused.
+    const caUser = c.tls.rpc ? 'tls.rpc' : c.tls.verifyHttpsClient ? 'tls.verify_https_client' : undefined;
+    add('tls.ca_file', caUser !== undefined && c.tls.caFile === '' ? `is required when ${caUser} is enabled` : undefined);
   }
   return errors;
 }

@@ -18,6 +18,10 @@ export function checkPositive(n: number): string | undefined {
   return n > 0 ? undefined : `must be > 0, got ${n}`;
 }
 
+export function checkPercent(n: number): string | undefined {
+  return n >= 0 && n <= 100 ? undefined : `must be a percentage between 0 and 100, got ${n}`;
+}
+
 export function checkLogLevel(s: string): string | undefined {
   return (logLevels as readonly string[]).includes(s.toUpperCase()) ? undefined : `must be one of ${logLevels.join(', ')}, got "${s}"`;
 }

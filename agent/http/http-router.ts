@@ -45,6 +45,9 @@ export interface BlockingSupport {
   readBarrier(): Promise<void>;
 }
 
+/** Decides whether a request may reach its route's handler; throws a YurtError to refuse. */
+export type RouteGuard = (route: Route, rc: RequestContext) => Promise<void>;
+
 interface CompiledRoute extends Route {
   re: RegExp;
   names: string[];
@@ -53,7 +56,11 @@ interface CompiledRoute extends Route {
 export class Router {
   private readonly routes: CompiledRoute[] = [];
 
-  constructor(private readonly blocking: BlockingSupport | null) {}
+  /** @param guard runs before every handler and throws to refuse (authorization: agent/acl). */
+  constructor(
+    private readonly blocking: BlockingSupport | null,
+    private readonly guard: RouteGuard | null = null,
+  ) {}
 
   add(...routes: Route[]): void {
     for (const r of routes) {
@@ -88,7 +95,10 @@ export class Router {
           throw new YurtError('invalid_argument', `Invalid URL path: malformed escape in ${JSON.stringify(raw)}`);
         }
       });
-      const ctx: RequestContext = { req, res, params, query: url.searchParams, body: () => readJsonBody(req) };
+      // Read once: the guard may need the body (a job's namespace) before the handler does.
+      let body: Promise<unknown> | undefined;
+      const ctx: RequestContext = { req, res, params, query: url.searchParams, body: () => (body ??= readJsonBody(req)) };
+      if (this.guard) await this.guard(hit.r, ctx);
       if (hit.r.method === 'GET' && hit.r.tables && this.blocking && !ctx.query.has('stale')) await this.blocking.readBarrier();
       await this.maybeBlock(hit.r, ctx);
       const out = await hit.r.handler(ctx);

@@ -7,9 +7,16 @@ import type { Logger } from 'pino';
 import type { ApiContext } from './api-context.js';
 import { YurtError } from '../../structs/errors.js';
 import { Router, type Route } from './http-router.js';
+import { aclEnabledIn, requestGuard } from '../acl/request-guard.js';
+import { aclRoutes } from './routes-acl.js';
 import { agentRoutes } from './routes-agent.js';
 import { allocRoutes } from './routes-allocs.js';
+import { clientAllocRoutes } from './routes-client-alloc.js';
 import { clientFsRoutes } from './routes-client-fs.js';
+import { EventBroker, type EventBrokerOptions } from '../server/events/event-broker.js';
+import { eventRoutes } from './routes-events.js';
+import { deploymentRoutes } from './routes-deployments.js';
+import { jobScaleRoutes } from './routes-job-scale.js';
 import { jobRoutes } from './routes-jobs.js';
 import { nodeRoutes } from './routes-nodes.js';
 import { operatorRoutes } from './routes-operator.js';
@@ -32,15 +39,27 @@ async function readBarrier(ctx: ApiContext): Promise<void> {
   }
 }
 
+export interface HttpApiOptions {
+  /** Enforce ACLs; by default read from the agent config's `acl.enabled`. */
+  aclEnabled?: boolean;
+  /** The event stream's heartbeat period (Nomad: 10 s). */
+  eventHeartbeatMs?: number;
+  /** Size of the event stream's resume buffer. */
+  eventBuffer?: EventBrokerOptions;
+}
+
 export class HttpApi {
   private server: NodeHttpServer | null = null;
   private readonly router: Router;
+  /** Fed from the state store from the moment the API exists, so `index=` can resume. */
+  readonly events: EventBroker | null;
 
   /** @param extraRoutes routes owned elsewhere in the agent (metrics). */
   constructor(
     ctx: ApiContext,
     private readonly logger: Logger,
     extraRoutes: Route[] = [],
+    opts: HttpApiOptions = {},
   ) {
     const state = ctx.server?.state;
     this.router = new Router(
@@ -52,8 +71,10 @@ export class HttpApi {
             readBarrier: () => readBarrier(ctx),
           }
         : null,
+      requestGuard({ state: state ?? null, aclEnabled: opts.aclEnabled ?? aclEnabledIn(ctx.config()) }),
     );
-    this.router.add(...jobRoutes(ctx), ...allocRoutes(ctx), ...nodeRoutes(ctx), ...agentRoutes(ctx), ...clientFsRoutes(ctx), ...operatorRoutes(ctx), ...extraRoutes);
+    this.events = state ? new EventBroker(state, opts.eventBuffer) : null;
+    this.router.add(...eventRoutes(() => this.events, opts.eventHeartbeatMs), ...jobRoutes(ctx), ...jobScaleRoutes(ctx), ...deploymentRoutes(ctx), ...allocRoutes(ctx), ...nodeRoutes(ctx), ...agentRoutes(ctx), ...clientFsRoutes(ctx), ...clientAllocRoutes(ctx), ...operatorRoutes(ctx), ...aclRoutes(ctx, logger, opts.aclEnabled ?? aclEnabledIn(ctx.config())), ...extraRoutes);
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
@@ -79,6 +100,7 @@ export class HttpApi {
   }
 
   async close(): Promise<void> {
+    this.events?.close();
     const s = this.server;
     if (!s) return;
     await new Promise<void>((resolve) => {

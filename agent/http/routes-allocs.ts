@@ -6,7 +6,10 @@ import { allocStub } from '../../structs/alloc.js';
 import { YurtError } from '../../structs/errors.js';
 import type { ApiContext } from './api-context.js';
 import type { Route } from './http-router.js';
-import { needServer } from './route-helpers.js';
+import { compileFilter } from './filter-expression.js';
+import { listPage } from './list-query.js';
+import { inNamespace, needServer, optionalBody } from './route-helpers.js';
+import { allocView, evalView } from './wire-views.js';
 import { nowNs } from '../server/server.js';
 
 export function allocRoutes(ctx: ApiContext): Route[] {
@@ -15,7 +18,7 @@ export function allocRoutes(ctx: ApiContext): Route[] {
       method: 'GET',
       path: '/v1/allocations',
       tables: ['allocs'],
-      handler: (rc) => ({ json: needServer(ctx).state.allocs(rc.query.get('prefix') ?? '').map(allocStub) }),
+      handler: (rc) => ({ json: listPage(rc, needServer(ctx).state.allocs(rc.query.get('prefix') ?? '').filter((a) => inNamespace(rc, a.Namespace)), (a) => a.ID, allocStub) }),
     },
     {
       method: 'GET',
@@ -24,7 +27,7 @@ export function allocRoutes(ctx: ApiContext): Route[] {
       handler: (rc) => {
         const a = needServer(ctx).state.allocById(rc.params['id']!);
         if (!a) throw new YurtError('not_found', 'alloc not found');
-        return { json: a };
+        return { json: allocView(a) };
       },
     },
     {
@@ -32,6 +35,8 @@ export function allocRoutes(ctx: ApiContext): Route[] {
       path: '/v1/allocation/:id/stop',
       handler: async (rc) => {
         const server = needServer(ctx);
+        // Nomad's stop takes no body; one that is sent must at least be a JSON object.
+        await optionalBody(rc);
         const a = server.state.allocById(rc.params['id']!);
         if (!a) throw new YurtError('not_found', 'alloc not found');
         const job = server.state.jobById(a.Namespace, a.JobID);
@@ -50,7 +55,19 @@ export function allocRoutes(ctx: ApiContext): Route[] {
       method: 'GET',
       path: '/v1/evaluations',
       tables: ['evals'],
-      handler: (rc) => ({ json: needServer(ctx).state.evals(rc.query.get('prefix') ?? '') }),
+      handler: (rc) => ({ json: listPage(rc, needServer(ctx).state.evals(rc.query.get('prefix') ?? '').filter((e) => inNamespace(rc, e.Namespace)), (e) => e.ID, evalView) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/evaluations/count',
+      tables: ['evals'],
+      handler: (rc) => {
+        const evals = needServer(ctx).state.evals(rc.query.get('prefix') ?? '').filter((e) => inNamespace(rc, e.Namespace));
+        // Nomad's EvalCountResponse; `filter` narrows what is counted, paging does not apply.
+        const src = rc.query.get('filter');
+        const filter = src !== null && src !== '' ? compileFilter(src) : null;
+        return { json: { Count: filter ? evals.filter((e) => filter.matches(e)).length : evals.length } };
+      },
     },
     {
       method: 'GET',
@@ -59,7 +76,7 @@ export function allocRoutes(ctx: ApiContext): Route[] {
       handler: (rc) => {
         const ev = needServer(ctx).state.evalById(rc.params['id']!);
         if (!ev) throw new YurtError('not_found', 'eval not found');
-        return { json: ev };
+        return { json: evalView(ev) };
       },
     },
     {

@@ -12,11 +12,25 @@ import { YurtError } from '../../structs/errors.js';
 import type { ApiContext } from './api-context.js';
 import type { HandlerResult, RequestContext, Route } from './http-router.js';
 import { needServer } from './route-helpers.js';
+import { allocFsRoutes } from './routes-alloc-fs.js';
+import type { Server } from '../server/server.js';
 
 const FOLLOW_POLL_MS = 200;
 
 export function clientFsRoutes(ctx: ApiContext): Route[] {
-  return [{ method: 'GET', path: '/v1/client/fs/logs/:alloc', handler: (rc) => serveLogs(ctx, rc) }];
+  return [{ method: 'GET', path: '/v1/client/fs/logs/:alloc', handler: (rc) => serveLogs(ctx, rc) }, ...allocFsRoutes(ctx)];
+}
+
+/** Relays a request to the agent of the node that runs the allocation, as Nomad's servers do. */
+export async function proxyToNode(server: Server, nodeId: string, rc: RequestContext): Promise<HandlerResult> {
+  const node = server.state.nodeById(nodeId);
+  if (!node?.HTTPAddr) throw new YurtError('unavailable', `node ${nodeId} has no HTTP address to read from`);
+  const upstream = await fetch(`http://${node.HTTPAddr}${rc.req.url ?? ''}`);
+  rc.res.statusCode = upstream.status;
+  upstream.headers.forEach((v, k) => rc.res.setHeader(k, v));
+  if (upstream.body) for await (const chunk of upstream.body) rc.res.write(chunk);
+  rc.res.end();
+  return { raw: true };
 }
 
 async function serveLogs(ctx: ApiContext, rc: RequestContext): Promise<HandlerResult> {
@@ -33,16 +47,7 @@ async function serveLogs(ctx: ApiContext, rc: RequestContext): Promise<HandlerRe
   const type = rc.query.get('type') ?? 'stdout';
   if (type !== 'stdout' && type !== 'stderr') throw new YurtError('invalid_argument', `invalid log type "${type}"; must be stdout or stderr`);
 
-  if (!ctx.client || ctx.client.nodeId() !== alloc.NodeID) {
-    const node = server.state.nodeById(alloc.NodeID);
-    if (!node?.HTTPAddr) throw new YurtError('unavailable', `node ${alloc.NodeID} has no HTTP address to read logs from`);
-    const upstream = await fetch(`http://${node.HTTPAddr}${rc.req.url ?? ''}`);
-    rc.res.statusCode = upstream.status;
-    upstream.headers.forEach((v, k) => rc.res.setHeader(k, v));
-    if (upstream.body) for await (const chunk of upstream.body) rc.res.write(chunk);
-    rc.res.end();
-    return { raw: true };
-  }
+  if (!ctx.client || ctx.client.nodeId() !== alloc.NodeID) return proxyToNode(server, alloc.NodeID, rc);
 
   const logsDir = join(ctx.client.allocsRoot, alloc.ID, 'alloc', 'logs');
   const base = `${task}.${type}`;

@@ -10,7 +10,16 @@ import { computeJobSummary } from '../server/job-status.js';
 import { nowNs } from '../server/server.js';
 import type { ApiContext } from './api-context.js';
 import type { RequestContext, Route } from './http-router.js';
-import { needServer, namespaceOf } from './route-helpers.js';
+import { listPage } from './list-query.js';
+import { needServer, namespaceOf, optionalBody } from './route-helpers.js';
+import { childrenSummary, evalView, jobView, summaryView } from './wire-views.js';
+
+/** The jobs a periodic or parameterized job launched; their IDs start with "<parent>/". */
+function childrenOf(ctx: ApiContext, job: Job): Job[] {
+  return needServer(ctx)
+    .state.jobs(job.Namespace, `${job.ID}/`)
+    .filter((c) => c.ParentID === job.ID);
+}
 
 function jobStub(ctx: ApiContext, job: Job): JobListStub {
   const s = needServer(ctx).state;
@@ -28,7 +37,7 @@ function jobStub(ctx: ApiContext, job: Job): JobListStub {
     Stop: job.Stop,
     Status: job.Status,
     StatusDescription: job.StatusDescription,
-    JobSummary: computeJobSummary(job, s.allocsByJob(job.Namespace, job.ID), s.evalsByJob(job.Namespace, job.ID)),
+    JobSummary: summaryView(computeJobSummary(job, s.allocsByJob(job.Namespace, job.ID), s.evalsByJob(job.Namespace, job.ID)), childrenSummary(childrenOf(ctx, job))),
     CreateIndex: job.CreateIndex,
     ModifyIndex: job.ModifyIndex,
     JobModifyIndex: job.JobModifyIndex,
@@ -50,7 +59,10 @@ export function jobRoutes(ctx: ApiContext): Route[] {
       tables: ['jobs', 'allocs'],
       handler: (rc) => {
         const ns = rc.query.get('namespace') === '*' ? undefined : namespaceOf(rc);
-        return { json: needServer(ctx).state.jobs(ns, rc.query.get('prefix') ?? '').map((j) => jobStub(ctx, j)) };
+        const jobs = needServer(ctx).state.jobs(ns, rc.query.get('prefix') ?? '');
+        // Across namespaces the token must tell equal IDs in different namespaces apart.
+        const token = ns === undefined ? (j: Job): string => `${j.Namespace}.${j.ID}` : (j: Job): string => j.ID;
+        return { json: listPage(rc, jobs, token, (j) => jobStub(ctx, j)) };
       },
     },
     {
@@ -76,7 +88,7 @@ export function jobRoutes(ctx: ApiContext): Route[] {
         return { json: job };
       },
     },
-    { method: 'GET', path: '/v1/job/:id', tables: ['jobs'], handler: (rc) => ({ json: getJob(ctx, rc) }) },
+    { method: 'GET', path: '/v1/job/:id', tables: ['jobs'], handler: (rc) => ({ json: jobView(getJob(ctx, rc)) }) },
     {
       method: 'POST',
       path: '/v1/job/:id',
@@ -118,7 +130,7 @@ export function jobRoutes(ctx: ApiContext): Route[] {
       handler: (rc) => {
         const job = getJob(ctx, rc);
         const s = needServer(ctx).state;
-        return { json: computeJobSummary(job, s.allocsByJob(job.Namespace, job.ID), s.evalsByJob(job.Namespace, job.ID)) };
+        return { json: summaryView(computeJobSummary(job, s.allocsByJob(job.Namespace, job.ID), s.evalsByJob(job.Namespace, job.ID)), childrenSummary(childrenOf(ctx, job))) };
       },
     },
     {
@@ -130,20 +142,27 @@ export function jobRoutes(ctx: ApiContext): Route[] {
         const ns = namespaceOf(rc);
         const id = rc.params['id']!;
         if (!s.jobById(ns, id) && s.allocsByJob(ns, id).length === 0) throw new YurtError('not_found', 'job not found');
-        return { json: s.allocsByJob(ns, id).map(allocStub) };
+        return { json: listPage(rc, s.allocsByJob(ns, id), (a) => a.ID, allocStub) };
       },
     },
     {
       method: 'GET',
       path: '/v1/job/:id/evaluations',
       tables: ['evals'],
-      handler: (rc) => ({ json: needServer(ctx).state.evalsByJob(namespaceOf(rc), rc.params['id']!) }),
+      handler: (rc) => ({ json: listPage(rc, needServer(ctx).state.evalsByJob(namespaceOf(rc), rc.params['id']!), (e) => e.ID, evalView) }),
     },
     {
       method: 'POST',
       path: '/v1/job/:id/evaluate',
       handler: async (rc) => {
         if (!ctx.endpoints) throw new YurtError('unavailable', 'this agent is not a server');
+        // Nomad's JobEvaluateRequest: {JobID, EvalOptions: {ForceReschedule}}, all optional.
+        const body = await optionalBody(rc);
+        const opts = body?.['EvalOptions'];
+        if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts))) throw new YurtError('invalid_argument', 'EvalOptions must be an object');
+        const force = (opts as Record<string, unknown> | null | undefined)?.['ForceReschedule'];
+        if (force !== undefined && typeof force !== 'boolean') throw new YurtError('invalid_argument', 'EvalOptions.ForceReschedule must be a boolean');
+        if (body?.['JobID'] !== undefined && body['JobID'] !== rc.params['id']) throw new YurtError('invalid_argument', 'JobID does not match the job in the path');
         const r = await ctx.endpoints.jobEvaluate(namespaceOf(rc), rc.params['id']!);
         return { json: r, index: r.Index };
       },
@@ -168,7 +187,7 @@ export function jobRoutes(ctx: ApiContext): Route[] {
       tables: ['job_versions'],
       handler: (rc) => {
         const job = getJob(ctx, rc);
-        return { json: { Versions: needServer(ctx).state.jobVersions(job.Namespace, job.ID), Diffs: null } };
+        return { json: { Versions: needServer(ctx).state.jobVersions(job.Namespace, job.ID).map(jobView), Diffs: null } };
       },
     },
   ];

@@ -6,7 +6,9 @@ import { YurtError } from '../../structs/errors.js';
 import type { Node, NodeListStub } from '../../structs/node.js';
 import type { ApiContext } from './api-context.js';
 import type { RequestContext, Route } from './http-router.js';
+import { listPage } from './list-query.js';
 import { needEndpoints, needServer } from './route-helpers.js';
+import { allocView, nodeStubView, nodeView } from './wire-views.js';
 import type { DrainSpec } from '../server/endpoints.js';
 
 export const YURT_VERSION_ATTR = 'yurt.version';
@@ -71,7 +73,7 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       method: 'GET',
       path: '/v1/nodes',
       tables: ['nodes'],
-      handler: (rc) => ({ json: needServer(ctx).state.nodes(rc.query.get('prefix') ?? '').map(nodeStub) }),
+      handler: (rc) => ({ json: listPage(rc, needServer(ctx).state.nodes(rc.query.get('prefix') ?? '').map(publicNode), (n) => n.ID, (n) => nodeStubView(nodeStub(n))) }),
     },
     {
       method: 'GET',
@@ -80,14 +82,14 @@ export function nodeRoutes(ctx: ApiContext): Route[] {
       handler: (rc) => {
         const n = needServer(ctx).state.nodeById(rc.params['id']!);
         if (!n) throw new YurtError('not_found', 'node not found');
-        return { json: publicNode(n) };
+        return { json: nodeView(n) };
       },
     },
     {
       method: 'GET',
       path: '/v1/node/:id/allocations',
       tables: ['allocs'],
-      handler: (rc) => ({ json: needServer(ctx).state.allocsByNode(rc.params['id']!) }),
+      handler: (rc) => ({ json: needServer(ctx).state.allocsByNode(rc.params['id']!).map(allocView) }),
     },
     {
       method: 'POST',

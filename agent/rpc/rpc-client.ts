@@ -23,6 +23,8 @@ export interface RpcClientOptions {
   defaultTimeoutMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Mutual TLS to the servers (wss): our certificate, their CA, the name they must carry. */
+  tls?: WebSocket.ClientOptions;
 }
 
 export class RpcClient {
@@ -65,7 +67,8 @@ export class RpcClient {
   private connect(): void {
     if (this.closed) return;
     const addr = this.currentServer();
-    const ws = new WebSocket(`ws://${addr}/`, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 5000 });
+    const tls = this.opts.tls;
+    const ws = new WebSocket(`${tls ? 'wss' : 'ws'}://${addr}/`, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 5000, ...tls });
     this.ws = ws;
     ws.on('open', () => {
       this.connected = true;

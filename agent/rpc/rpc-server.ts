@@ -3,17 +3,28 @@
  * Handlers are registered by method name; each gets the caller's connection, on which the
  * server can later push (allocation updates to the client that owns them).
  */
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import { asYurtError, YurtError } from '../../structs/errors.js';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES, type Frame } from './rpc-protocol.js';
+import { peerRole, type AgentRole } from '../tls/index.js';
+
+/** Mutual TLS on the RPC port; peers are told apart by the role their certificate names. */
+export interface RpcTls {
+  options: TlsOptions;
+  region: string;
+}
 
 export class RpcConnection {
   /** Set by handlers once the peer identified itself (e.g. a client's node ID). */
   nodeId: string | null = null;
+  /** With mutual TLS, what the peer's certificate lets it be; null without TLS. */
+  role: AgentRole | null = null;
   private closeHandlers: Array<() => void> = [];
 
   constructor(
@@ -56,6 +67,7 @@ export class RpcServer {
   private nextConnId = 1;
   private readonly conns = new Set<RpcConnection>();
   private readonly upgrades = new Map<string, UpgradeHandler>();
+  private tls: RpcTls | null = null;
 
   constructor(private readonly logger: Logger) {}
 
@@ -71,17 +83,31 @@ export class RpcServer {
     this.handlers.set(method, h);
   }
 
-  async listen(host: string, port: number): Promise<AddressInfo> {
-    const http = createServer((_req, res) => {
+  async listen(host: string, port: number, tls?: RpcTls): Promise<AddressInfo> {
+    const reply = (_req: IncomingMessage, res: ServerResponse): void => {
       res.statusCode = 426;
       res.end('yurt RPC: websocket upgrade required\n');
-    });
+    };
+    const http = tls ? createHttpsServer(tls.options, reply) : createServer(reply);
+    this.tls = tls ?? null;
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
-    wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.accept(ws, req.socket.remoteAddress ?? ''));
+    wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.accept(ws, req.socket.remoteAddress ?? '', this.roleOf(req)));
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
-      const routed = this.upgrades.get(q < 0 ? url : url.slice(0, q));
+      const path = q < 0 ? url : url.slice(0, q);
+      if (this.tls) {
+        // Raft is for servers only; RPC for servers and clients (a CLI certificate gets neither).
+        const role = this.roleOf(req);
+        const allowed = path === '/raft' ? role === 'server' : role === 'server' || role === 'client';
+        if (!allowed) {
+          this.logger.warn({ remote: req.socket.remoteAddress, path, role }, 'rpc: refused a peer whose certificate does not allow it');
+          socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+          socket.destroy();
+          return;
+        }
+      }
+      const routed = this.upgrades.get(path);
       if (routed) routed(req, socket, head);
       else wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     });
@@ -101,8 +127,13 @@ export class RpcServer {
     return this.conns;
   }
 
-  private accept(ws: WebSocket, remote: string): void {
+  private roleOf(req: IncomingMessage): AgentRole | null {
+    return this.tls ? peerRole(req.socket as TLSSocket, this.tls.region) : null;
+  }
+
+  private accept(ws: WebSocket, remote: string, role: AgentRole | null): void {
     const conn = new RpcConnection(this.nextConnId++, ws, remote);
+    conn.role = role;
     this.conns.add(conn);
     conn.onClose(() => this.conns.delete(conn));
     ws.on('error', (err) => this.logger.debug({ err, remote }, 'rpc connection error'));

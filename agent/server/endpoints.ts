@@ -5,13 +5,17 @@
  * allocations pushed as soon as a change to them commits.
  */
 import type { Logger } from 'pino';
+import type WebSocket from 'ws';
 import type { Allocation, AllocClientUpdate } from '../../structs/alloc.js';
 import type { Job, JobRegisterResponse } from '../../structs/job.js';
+import type { Evaluation } from '../../structs/eval.js';
 import type { DrainStrategy, Node, NodeStatus, SchedulingEligibility } from '../../structs/node.js';
 import { NotLeaderError, YurtError } from '../../structs/errors.js';
 import { assertValidJob } from '../../structs/job-validate.js';
+import { computedClass } from '../../scheduler/node-class.js';
 import { RpcClient } from '../rpc/rpc-client.js';
 import type { RpcConnection, RpcServer } from '../rpc/rpc-server.js';
+import { argArray, argBool, argObject, argString, rpcArgs, type RpcArgs } from '../rpc/rpc-args.js';
 import type { JobRegisterResult } from './fsm.js';
 import type { SchedulerConfiguration } from './scheduler-config.js';
 import { nowNs, type Server } from './server.js';
@@ -57,6 +61,8 @@ export class ServerEndpoints {
   constructor(
     private readonly server: Server,
     private readonly logger: Logger,
+    /** Mutual TLS for connections to the leader. */
+    private readonly rpcTls?: WebSocket.ClientOptions,
   ) {
     server.state.onChange((c) => {
       for (const nodeId of c.allocNodes) this.pushAllocs(nodeId);
@@ -64,42 +70,25 @@ export class ServerEndpoints {
   }
 
   register(rpc: RpcServer): void {
+    const on = (method: string, h: (x: RpcArgs, conn: RpcConnection, m: string) => unknown): void => rpc.handle(method, (a, conn) => h(rpcArgs(a, method), conn, method));
     rpc.handle('Status.Ping', () => ({ ok: true }));
-    rpc.handle('Job.Register', (a) => this.jobRegister((a as { Job: Job }).Job));
-    rpc.handle('Job.Evaluate', (a) => {
-      const x = a as { Namespace: string; JobID: string };
-      return this.jobEvaluate(x.Namespace, x.JobID);
-    });
-    rpc.handle('Job.Deregister', (a) => {
-      const x = a as { Namespace: string; JobID: string; Purge: boolean };
-      return this.jobDeregister(x.Namespace, x.JobID, x.Purge);
-    });
-    rpc.handle('Node.Register', (a) => this.nodeRegister((a as { Node: Node }).Node));
-    rpc.handle('Node.UpdateStatus', (a) => {
-      const x = a as { NodeID: string; SecretID: string; Status: NodeStatus };
-      return this.nodeUpdateStatus(x.NodeID, x.SecretID, x.Status);
-    });
-    rpc.handle('Node.UpdateAlloc', (a) => {
-      const x = a as { NodeID: string; SecretID: string; Allocs: AllocClientUpdate[] };
-      return this.allocClientUpdate(x.NodeID, x.SecretID, x.Allocs);
-    });
-    rpc.handle('Node.UpdateEligibility', (a) => {
-      const x = a as { NodeID: string; Eligibility: SchedulingEligibility };
-      return this.nodeUpdateEligibility(x.NodeID, x.Eligibility);
-    });
-    rpc.handle('Node.UpdateDrain', (a) => {
-      const x = a as { NodeID: string; DrainSpec: DrainSpec | null; MarkEligible: boolean };
-      return this.nodeUpdateDrain(x.NodeID, x.DrainSpec, x.MarkEligible);
-    });
+    on('Job.Register', (x, _c, m) => this.jobRegister(argObject<Job>(x, 'Job', m)));
+    on('Job.Evaluate', (x, _c, m) => this.jobEvaluate(argString(x, 'Namespace', m), argString(x, 'JobID', m)));
+    on('Job.Deregister', (x, _c, m) => this.jobDeregister(argString(x, 'Namespace', m), argString(x, 'JobID', m), argBool(x, 'Purge', m)));
+    on('Node.Register', (x, _c, m) => this.nodeRegister(argObject<Node>(x, 'Node', m)));
+    on('Node.UpdateStatus', (x, _c, m) => this.nodeUpdateStatus(argString(x, 'NodeID', m), argString(x, 'SecretID', m), argString(x, 'Status', m) as NodeStatus));
+    on('Node.UpdateAlloc', (x, _c, m) => this.allocClientUpdate(argString(x, 'NodeID', m), argString(x, 'SecretID', m), argArray<AllocClientUpdate>(x, 'Allocs', m)));
+    on('Node.UpdateEligibility', (x, _c, m) => this.nodeUpdateEligibility(argString(x, 'NodeID', m), argString(x, 'Eligibility', m) as SchedulingEligibility));
+    on('Node.UpdateDrain', (x, _c, m) =>
+      this.nodeUpdateDrain(argString(x, 'NodeID', m), x['DrainSpec'] === null || x['DrainSpec'] === undefined ? null : argObject<DrainSpec>(x, 'DrainSpec', m), argBool(x, 'MarkEligible', m)),
+    );
     rpc.handle('System.GarbageCollect', () => this.systemGc());
-    rpc.handle('Operator.SchedulerSetConfiguration', (a) => {
-      const x = a as { Config: Omit<SchedulerConfiguration, 'CreateIndex' | 'ModifyIndex'>; CAS: number | null };
-      return this.schedulerSetConfig(x.Config, x.CAS);
+    on('Operator.SchedulerSetConfiguration', (x, _c, m) => {
+      const cas = x['CAS'];
+      if (cas !== null && cas !== undefined && typeof cas !== 'number') throw new YurtError('invalid_argument', `${m}: CAS must be a number or null`);
+      return this.schedulerSetConfig(argObject<Omit<SchedulerConfiguration, 'CreateIndex' | 'ModifyIndex'>>(x, 'Config', m), cas ?? null);
     });
-    rpc.handle('Node.WatchAllocs', (a, conn) => {
-      const x = a as { NodeID: string; SecretID: string };
-      return this.watchAllocs(conn, x.NodeID, x.SecretID);
-    });
+    on('Node.WatchAllocs', (x, conn, m) => this.watchAllocs(conn, argString(x, 'NodeID', m), argString(x, 'SecretID', m)));
   }
 
   async jobRegister(job: Job): Promise<JobRegisterResponse> {
@@ -151,7 +140,9 @@ export class ServerEndpoints {
     if (!node.ID || !node.SecretID) throw new YurtError('invalid_argument', 'node registration needs ID and SecretID');
     const prev = this.server.state.nodeById(node.ID);
     if (prev && prev.SecretID !== node.SecretID) throw new YurtError('permission_denied', `node ${node.ID} is registered with another secret`);
-    const res = (await this.server.applyCommand({ type: 'NodeRegister', node: { ...node, Status: 'ready' }, now: nowNs() })) as { index: number };
+    // The class is computed once here, as Nomad does, not by every scheduler for every node.
+    const classed = { ...node, Status: 'ready' as const, ComputedClass: computedClass({ ...node, ComputedClass: '' }) };
+    const res = (await this.server.applyCommand({ type: 'NodeRegister', node: classed, now: nowNs() })) as { index: number };
     const ttl = this.server.heartbeats.nextTtlMs();
     this.server.heartbeats.reset(node.ID, ttl);
     if (prev?.Status === 'down' || !prev) {
@@ -240,8 +231,26 @@ export class ServerEndpoints {
     this.authNode(nodeId, secretId);
     const owned = updates.filter((u) => this.server.state.allocById(u.ID)?.NodeID === nodeId);
     if (owned.length === 0) return { Index: this.server.state.latestIndex() };
-    const res = (await this.server.applyCommand({ type: 'AllocClientUpdate', updates: owned, evals: [], now: nowNs() })) as { index: number };
+    const res = (await this.server.applyCommand({ type: 'AllocClientUpdate', updates: owned, evals: this.healthEvals(owned), now: nowNs() })) as { index: number };
     return { Index: res.index };
+  }
+
+  /**
+   * A rolling update moves on when the allocations it placed are judged healthy (or not):
+   * an allocation whose health verdict arrives gets its job evaluated again, once per job, as
+   * Nomad's deployment watcher does.
+   */
+  private healthEvals(updates: AllocClientUpdate[]): Evaluation[] {
+    const jobs = new Map<string, Job>();
+    for (const u of updates) {
+      if (u.DeploymentStatus?.Healthy == null) continue;
+      const prev = this.server.state.allocById(u.ID);
+      if (!prev || prev.DeploymentStatus?.Healthy === u.DeploymentStatus.Healthy) continue;
+      const job = this.server.state.jobById(prev.Namespace, prev.JobID);
+      if (!job || job.Stop) continue;
+      jobs.set(`${job.Namespace}\u0000${job.ID}`, job);
+    }
+    return [...jobs.values()].map((job) => this.server.newEval(job, 'deployment-watcher'));
   }
 
   watchAllocs(conn: RpcConnection, nodeId: string, secretId: string): AllocsPush {
@@ -285,7 +294,7 @@ export class ServerEndpoints {
     if (addr === this.server.opts.rpcAdvertise) throw new NotLeaderError();
     let c = this.leaderClients.get(addr);
     if (!c) {
-      c = new RpcClient({ servers: [addr], logger: this.logger });
+      c = new RpcClient({ servers: [addr], logger: this.logger, ...(this.rpcTls ? { tls: this.rpcTls } : {}) });
       c.start();
       this.leaderClients.set(addr, c);
     }

@@ -10,6 +10,7 @@ import type { Job } from '../../structs/job.js';
 import type { Node, NodeStatus, SchedulingEligibility, DrainStrategy } from '../../structs/node.js';
 import { YurtError } from '../../structs/errors.js';
 import type { SchedulerConfiguration } from './scheduler-config.js';
+import type { AclCommand } from '../acl/acl-commands.js';
 
 /** A change to an existing allocation's desired state, decided by a scheduler. */
 export interface AllocDesiredUpdate {
@@ -44,7 +45,9 @@ export type FsmCommand =
   /** Set the scheduler configuration; with `cas`, only if its ModifyIndex still equals it (check-and-set). */
   | { type: 'SchedulerSetConfig'; config: Omit<SchedulerConfiguration, 'CreateIndex' | 'ModifyIndex'>; cas: number | null }
   /** Garbage collection decided by the leader's core job: remove these objects. */
-  | { type: 'GcApply'; evalIds: string[]; allocIds: string[]; jobs: Array<{ namespace: string; id: string }>; nodeIds: string[] };
+  | { type: 'GcApply'; evalIds: string[]; allocIds: string[]; jobs: Array<{ namespace: string; id: string }>; nodeIds: string[] }
+  /** ACL policies, tokens and namespaces (agent/acl/acl-commands.ts). */
+  | AclCommand;
 
 export type FsmCommandType = FsmCommand['type'];
 

@@ -9,6 +9,7 @@ import type { Evaluation } from '../../structs/eval.js';
 import type { Job } from '../../structs/job.js';
 import { decodeCommand, type AllocDesiredUpdate, type FsmCommand } from './fsm-commands.js';
 import { computeJobStatus } from './job-status.js';
+import { applyAclCommand } from '../acl/acl-fsm.js';
 import type { StateStore, StateWriter } from './state/state-store.js';
 
 export interface JobRegisterResult {
@@ -40,13 +41,9 @@ export class Fsm {
     return Promise.resolve(this.state.snapshotBytes());
   }
 
-  restore(data: Uint8Array, index: number, term: number): Promise<void> {
-    try {
-      this.state.restoreBytes(data, index, term);
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
+  async restore(data: Uint8Array, index: number, term: number): Promise<void> {
+    await Promise.resolve();
+    this.state.restoreBytes(data, index, term);
   }
 
   apply(entry: { index: number; term: number; data: Uint8Array }): FsmResult {
@@ -174,6 +171,8 @@ export class Fsm {
             ClientStatus: u.ClientStatus,
             ClientDescription: u.ClientDescription,
             TaskStates: u.TaskStates,
+            // The client's health verdict drives rolling updates (the next batch waits for it).
+            ...(u.DeploymentStatus !== undefined ? { DeploymentStatus: { ...u.DeploymentStatus, ModifyIndex: w.index } } : {}),
             ModifyIndex: w.index,
             ModifyTime: u.ModifyTime,
           });
@@ -200,6 +199,14 @@ export class Fsm {
         w.putSchedulerConfig({ ...cmd.config, CreateIndex: prev.CreateIndex || w.index, ModifyIndex: w.index });
         return { index: w.index, updated: true };
       }
+      case 'ACLBootstrap':
+      case 'ACLPolicyUpsert':
+      case 'ACLPolicyDelete':
+      case 'ACLTokenUpsert':
+      case 'ACLTokenDelete':
+      case 'NamespaceUpsert':
+      case 'NamespaceDelete':
+        return applyAclCommand(w, cmd);
       case 'GcApply': {
         // Allocations first: a purged job's versions are kept only while allocations use them.
         for (const id of cmd.allocIds) w.deleteAlloc(id);

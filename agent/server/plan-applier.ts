@@ -67,7 +67,9 @@ export class PlanApplier {
     let refused = false;
     const t0 = performance.now();
     for (const [nodeId, allocs] of Object.entries(plan.NodeAllocation)) {
-      if (this.nodeFits(nodeId, allocs, plan.NodeUpdate[nodeId] ?? [])) accepted[nodeId] = allocs;
+      // Evictions (preemption) free room on the node only together with the placements they make room for.
+      const leaving = [...(plan.NodeUpdate[nodeId] ?? []), ...(plan.NodePreemptions[nodeId] ?? [])];
+      if (this.nodeFits(nodeId, allocs, leaving)) accepted[nodeId] = allocs;
       else refused = true;
     }
     this.metrics.planEvaluate?.((performance.now() - t0) / 1000);
@@ -87,6 +89,13 @@ export class PlanApplier {
         });
       }
     }
+    const preempted: Record<string, Allocation[]> = {};
+    for (const [nodeId, evicted] of Object.entries(plan.NodePreemptions)) {
+      // A preemption stands only if the placement it was for was accepted.
+      if (accepted[nodeId] === undefined) continue;
+      preempted[nodeId] = evicted;
+      for (const a of evicted) updated.push({ ID: a.ID, DesiredStatus: 'evict', DesiredDescription: a.DesiredDescription });
+    }
     const placed = Object.values(accepted).flat();
     const refreshIndex = refused ? this.state.latestIndex() : 0;
     if (placed.length === 0 && updated.length === 0) {
@@ -97,7 +106,7 @@ export class PlanApplier {
     const t1 = performance.now();
     const { index } = await this.raftApply({ type: 'PlanApply', evalId: plan.EvalID, job: plan.Job, placed, updated, evals: [], now: this.now() });
     this.metrics.planApply((performance.now() - t1) / 1000);
-    return { NodeUpdate: plan.NodeUpdate, NodeAllocation: accepted, RefreshIndex: refreshIndex, AllocIndex: index };
+    return { NodeUpdate: plan.NodeUpdate, NodeAllocation: accepted, NodePreemptions: preempted, RefreshIndex: refreshIndex, AllocIndex: index };
   }
 
   private nodeFits(nodeId: string, allocs: Allocation[], stops: Allocation[]): boolean {

@@ -15,6 +15,7 @@
  *   that does not answer is `failed`. That is what `yurt server members` shows.
  */
 import type { Logger } from 'pino';
+import type WebSocket from 'ws';
 import { YurtError } from '../../structs/errors.js';
 import { RpcClient } from '../rpc/rpc-client.js';
 
@@ -51,6 +52,8 @@ export interface MembershipOptions {
   /** Give up after this many rounds; 0: never. */
   retryMax: number;
   logger: Logger;
+  /** Mutual TLS for the connections made to other servers. */
+  rpcTls?: WebSocket.ClientOptions;
   /** Ask `addr` who it is (tests may replace the RPC round trip). */
   hello?: (addr: string) => Promise<ServerHello>;
 }
@@ -137,7 +140,13 @@ export class ServerMembership {
 
   /** One RPC to a server by address, on a connection made for it. */
   async callServer<T>(addr: string, method: string, args: unknown, timeoutMs: number): Promise<T> {
-    const c = new RpcClient({ servers: [addr], logger: this.opts.logger.child({ component: 'join' }), minBackoffMs: 1000, maxBackoffMs: 1000 });
+    const c = new RpcClient({
+      servers: [addr],
+      logger: this.opts.logger.child({ component: 'join' }),
+      minBackoffMs: 1000,
+      maxBackoffMs: 1000,
+      ...(this.opts.rpcTls ? { tls: this.opts.rpcTls } : {}),
+    });
     c.start();
     try {
       return await c.call<T>(method, args, timeoutMs);

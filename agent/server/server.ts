@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { YURT_VERSION } from '../version.js';
 import type { Logger } from 'pino';
+import type WebSocket from 'ws';
 import { RaftNode, type Transport } from '../../consensus/raft-node.js';
 import type { Evaluation, EvalTrigger } from '../../structs/eval.js';
 import type { Job } from '../../structs/job.js';
@@ -44,6 +45,8 @@ export interface ServerOptions {
   retryMax?: number;
   /** Port assumed for retry_join addresses without one (the RPC port). */
   defaultRpcPort?: number;
+  /** Mutual TLS for connections to other servers. */
+  rpcTls?: WebSocket.ClientOptions;
   numSchedulers: number;
   heartbeat?: Partial<HeartbeatConfig>;
   transport: Transport;
@@ -52,6 +55,9 @@ export interface ServerOptions {
   metrics?: ServerMetricsSink;
   /** Raft timing (ticks); defaults suit a LAN. */
   raftTickMs?: number;
+  /** Entries between Raft snapshots, and entries kept behind one (Nomad's raft_* options). */
+  raftSnapshotThreshold?: number;
+  raftTrailingLogs?: number;
   /** How often the leader's drainer re-checks draining nodes (it also runs on every node/alloc change). */
   drainIntervalMs?: number;
   /** Garbage collection thresholds and interval; Nomad's defaults when left out. */
@@ -99,6 +105,8 @@ export class Server {
       },
       logger: this.logger.child({ component: 'raft' }),
       ...(opts.raftTickMs !== undefined ? { tickMs: opts.raftTickMs } : {}),
+      ...(opts.raftSnapshotThreshold !== undefined ? { snapshotThreshold: opts.raftSnapshotThreshold } : {}),
+      ...(opts.raftTrailingLogs !== undefined ? { trailingLogs: opts.raftTrailingLogs } : {}),
     });
     this.broker = new EvalBroker({
       nackTimeoutMs: 60_000,
@@ -130,10 +138,16 @@ export class Server {
       retryIntervalMs: Math.min(opts.retryIntervalMs ?? 30_000, 1000),
       retryMax: opts.retryMax ?? 0,
       logger: this.logger,
+      ...(opts.rpcTls ? { rpcTls: opts.rpcTls } : {}),
     });
     this.fsm.onEvals((evals) => this.onEvalsWritten(evals));
     this.state.onChange((c) => {
       if (!this.raft.isLeader() || !(c.tables.has('nodes') || c.tables.has('allocs'))) return;
+      if (c.tables.has('nodes')) {
+        // A restore lists no objects: everything may have changed.
+        if (c.objects.length === 0) this.drainer.rescan();
+        else this.drainer.nodesChanged(c.objects.flatMap((o) => (o.table === 'nodes' && typeof o.key === 'string' ? [o.key] : [])));
+      }
       // Capacity may have appeared: a node changed, or allocations stopped or finished.
       this.blocked.unblockAll();
       // A replacement may now run, or a drain may have started: the drainer may move on.

@@ -1,6 +1,7 @@
 /** `yurt alloc stop <alloc>`: stop one allocation (the scheduler replaces it) and follow the evaluation. */
 import { defineFlags } from '../../structs/flags.js';
 import type { Command } from '../command.js';
+import { toJson } from '../json-output.js';
 import { EXIT_OK, apiClient, commandHelp, generalFlags, reportError } from '../command.js';
 import { allocLookup } from '../lookups.js';
 import { monitorEval } from '../monitor/eval-monitor.js';
@@ -11,6 +12,7 @@ import { expectArgs, parseArgs } from '../usage.js';
 const flags = defineFlags({
   detach: { type: 'bool', help: 'Return immediately instead of entering monitor mode. After the stop command is submitted, a new evaluation ID is printed to the screen.' },
   verbose: { type: 'bool', help: 'Display full information: full IDs in the monitor output.' },
+  json: { type: 'bool', help: 'Print the API response as JSON instead of monitoring the evaluation.' },
 });
 
 export const allocStopCommand: Command = {
@@ -37,6 +39,10 @@ allocation completes shutting down.`,
       resp = (await client.allocations.stop(stub.ID)).data;
     } catch (err) {
       return reportError(io, 'Error stopping allocation', err);
+    }
+    if (f.json) {
+      io.out(toJson(resp));
+      return EXIT_OK;
     }
     if (resp === null || resp.EvalID === '') return EXIT_OK;
     if (f.detach) {

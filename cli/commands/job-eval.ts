@@ -1,6 +1,7 @@
 /** `yurt job eval <job>`: force a new evaluation of a job (POST /v1/job/:id/evaluate). */
 import { defineFlags } from '../../structs/flags.js';
 import type { Command } from '../command.js';
+import { toJson } from '../json-output.js';
 import { EXIT_OK, apiClient, commandHelp, generalFlags, reportError } from '../command.js';
 import { jobLookup } from '../lookups.js';
 import { monitorEval } from '../monitor/eval-monitor.js';
@@ -12,6 +13,7 @@ const flags = defineFlags({
   'force-reschedule': { type: 'bool', help: 'Force reschedule failed allocations even if they are not currently eligible for rescheduling.' },
   detach: { type: 'bool', help: 'Return immediately instead of entering monitor mode. The ID of the evaluation created will be printed to the screen.' },
   verbose: { type: 'bool', help: 'Display full information: full IDs in the monitor output.' },
+  json: { type: 'bool', help: 'Print the API response as JSON instead of monitoring the evaluation.' },
 });
 
 export const jobEvalCommand: Command = {
@@ -37,6 +39,10 @@ the scheduler to create new allocations under certain scenarios.`,
       resp = (await client.jobs.evaluate(stub.ID, f['force-reschedule'])).data;
     } catch (err) {
       return reportError(io, 'Error evaluating job', err);
+    }
+    if (f.json) {
+      io.out(toJson(resp));
+      return EXIT_OK;
     }
     if (f.detach) {
       io.out(`Created eval ID: "${resp.EvalID}"`);

@@ -1,6 +1,7 @@
 /** `yurt job revert <job> <version>`: register an earlier version again and follow its evaluation. */
 import { defineFlags } from '../../structs/flags.js';
 import type { Command } from '../command.js';
+import { toJson } from '../json-output.js';
 import { EXIT_OK, apiClient, commandHelp, generalFlags, reportError } from '../command.js';
 import { jobLookup } from '../lookups.js';
 import { monitorEval } from '../monitor/eval-monitor.js';
@@ -11,6 +12,7 @@ import { UsageError, expectArgs, parseArgs } from '../usage.js';
 const flags = defineFlags({
   detach: { type: 'bool', help: 'Return immediately instead of entering monitor mode. After job revert, the evaluation ID will be printed to the screen.' },
   verbose: { type: 'bool', help: 'Display full information: full IDs in the monitor output.' },
+  json: { type: 'bool', help: 'Print the API response as JSON instead of monitoring the evaluation.' },
 });
 
 export const jobRevertCommand: Command = {
@@ -40,6 +42,10 @@ version is registered again as a new version of the job.`,
       return reportError(io, 'Error retrieving job version', err);
     }
     // Periodic and parameterized jobs create no evaluation.
+    if (f.json) {
+      io.out(toJson(resp));
+      return EXIT_OK;
+    }
     if (resp === null || resp.EvalID === '') return EXIT_OK;
     if (f.detach) {
       io.out(`Evaluation ID: ${resp.EvalID}`);

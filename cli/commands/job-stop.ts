@@ -1,6 +1,7 @@
 /** `yurt job stop <job>` (and `yurt stop`): deregister a job and follow the evaluation. */
 import { defineFlags } from '../../structs/flags.js';
 import type { Command } from '../command.js';
+import { toJson } from '../json-output.js';
 import { EXIT_OK, apiClient, commandHelp, generalFlags, reportError } from '../command.js';
 import type { CliIo } from '../io.js';
 import { jobLookup } from '../lookups.js';
@@ -14,6 +15,7 @@ const flags = defineFlags({
   purge: { type: 'bool', help: 'Purge the job from the system instead of only marking it stopped.' },
   yes: { type: 'bool', help: 'Automatic yes to prompts.' },
   verbose: { type: 'bool', help: 'Display full information: full IDs in the monitor output.' },
+  json: { type: 'bool', help: 'Print the API response as JSON instead of monitoring the evaluation.' },
 });
 
 /** Nomad asks before stopping a job that was named only by a prefix. */
@@ -40,6 +42,10 @@ async function run(io: CliIo, argv: string[]): Promise<number> {
     resp = (await client.jobs.deregister(stub.ID, { purge: f.purge })).data;
   } catch (err) {
     return reportError(io, 'Error deregistering job', err);
+  }
+  if (f.json) {
+    io.out(toJson(resp));
+    return EXIT_OK;
   }
   if (resp === null || resp.EvalID === '') return EXIT_OK;
   if (f.detach) {

@@ -6,6 +6,8 @@
 import type { Command, CommandGroup } from '../command.js';
 import { agentInfoCommand, systemGcCommand } from './agent-info.js';
 import { allocLogsCommand } from './alloc-logs.js';
+import { allocRestartCommand } from './alloc-restart.js';
+import { allocSignalCommand } from './alloc-signal.js';
 import { allocStopCommand } from './alloc-stop.js';
 import { allocStatusCommand } from './alloc-status.js';
 import { evalListCommand } from './eval-list.js';
@@ -18,6 +20,7 @@ import { jobRevertCommand } from './job-revert.js';
 import { jobInitCommand } from './job-init.js';
 import { jobInspectCommand } from './job-inspect.js';
 import { jobRunCommand, runCommand } from './job-run.js';
+import { jobScaleCommand } from './job-scale.js';
 import { jobStatusCommand } from './job-status.js';
 import { statusCommand } from './status.js';
 import { jobStopCommand, stopCommand } from './job-stop.js';
@@ -27,7 +30,23 @@ import { nodeEligibilityCommand } from './node-eligibility.js';
 import { nodeStatusCommand } from './node-status.js';
 import { raftListPeersCommand, schedulerGetConfigCommand, schedulerSetConfigCommand } from './operator.js';
 import { serverMembersCommand } from './server-members.js';
+import { serverForceLeaveCommand, serverJoinCommand } from './server-join.js';
+import { raftRemovePeerCommand, raftTransferLeadershipCommand } from './operator-raft.js';
+import { tlsCaCreateCommand } from './tls-ca-create.js';
+import { tlsCertCreateCommand } from './tls-cert-create.js';
+import { tlsCaInfoCommand, tlsCertInfoCommand } from './tls-info.js';
 import { versionCommand } from './version.js';
+import { aclBootstrapCommand } from './acl-bootstrap.js';
+import { aclPolicyApplyCommand, aclPolicyDeleteCommand, aclPolicyInfoCommand, aclPolicyListCommand } from './acl-policy.js';
+import {
+  aclTokenCreateCommand,
+  aclTokenDeleteCommand,
+  aclTokenInfoCommand,
+  aclTokenListCommand,
+  aclTokenSelfCommand,
+  aclTokenUpdateCommand,
+} from './acl-token.js';
+import { namespaceApplyCommand, namespaceDeleteCommand, namespaceListCommand, namespaceStatusCommand } from './namespace-commands.js';
 
 /** `name` may be nested ("operator raft"); the group answers to its last word. */
 function group(name: string, synopsis: string, about: string, children: Array<Command | CommandGroup>): CommandGroup {
@@ -75,6 +94,7 @@ Stop a job:
     jobPlanCommand,
     jobRevertCommand,
     jobRunCommand,
+    jobScaleCommand,
     jobStatusCommand,
     jobStopCommand,
     jobValidateCommand,
@@ -93,7 +113,7 @@ Inspect the status of an allocation:
 Stream a task's logs:
 
     $ yurt alloc logs -f <alloc-id> <task>`,
-  [allocLogsCommand, allocStatusCommand, allocStopCommand],
+  [allocLogsCommand, allocRestartCommand, allocSignalCommand, allocStatusCommand, allocStopCommand],
 );
 
 export const evalGroup = group(
@@ -125,8 +145,13 @@ export const serverGroup = group(
 
 List the servers and see which one leads:
 
-    $ yurt server members`,
-  [serverMembersCommand],
+    $ yurt server members
+
+Join a server to a cluster, or remove one that failed:
+
+    $ yurt server join 10.0.0.2
+    $ yurt server force-leave s3.global`,
+  [serverForceLeaveCommand, serverJoinCommand, serverMembersCommand],
 );
 
 export const operatorGroup = group(
@@ -135,7 +160,7 @@ export const operatorGroup = group(
   `Provides cluster-level tools for Yurt operators, such as interacting with
 the Raft subsystem and the scheduler configuration.`,
   [
-    group('operator raft', 'Provides access to the Raft subsystem', 'Inspect the Raft peer set of the servers:\n\n    $ yurt operator raft list-peers', [raftListPeersCommand]),
+    group('operator raft', 'Provides access to the Raft subsystem', 'Inspect the Raft peer set of the servers:\n\n    $ yurt operator raft list-peers', [raftListPeersCommand, raftRemovePeerCommand, raftTransferLeadershipCommand]),
     group(
       'operator scheduler',
       'Provides access to the scheduler configuration',
@@ -150,6 +175,23 @@ export const systemGroup = group(
   'Interact with the system API',
   'Run a garbage collection of jobs, evaluations, allocations and nodes:\n\n    $ yurt system gc',
   [systemGcCommand],
+);
+
+export const tlsGroup = group(
+  'tls',
+  'Generate self-signed TLS certificates for Yurt',
+  `This command groups subcommands for creating the certificates of mutual TLS
+between servers, clients and the CLI.
+
+Create a CA, then a certificate for each server and client:
+
+    $ yurt tls ca create
+    $ yurt tls cert create -server -region global
+    $ yurt tls cert create -client`,
+  [
+    group('tls ca', 'Helpers for managing CAs', 'Create a certificate authority, or show one:\n\n    $ yurt tls ca create\n    $ yurt tls ca info yurt-agent-ca.pem', [tlsCaCreateCommand, tlsCaInfoCommand]),
+    group('tls cert', 'Helpers for managing certificates', 'Create a server certificate, or show one:\n\n    $ yurt tls cert create -server\n    $ yurt tls cert info global-server-yurt.pem', [tlsCertCreateCommand, tlsCertInfoCommand]),
+  ],
 );
 
 /** Shown in help only: `yurt agent` never reaches the CLI. */
@@ -174,12 +216,61 @@ export const commonCommands: Array<Command | CommandGroup> = [
   agentPlaceholder,
 ];
 
+export const aclGroup = group(
+  'acl',
+  'Interact with ACL policies and tokens',
+  `This command groups subcommands for interacting with ACL policies and tokens.
+
+Bootstrap the ACL system (once), keeping the management token it prints:
+
+    $ yurt acl bootstrap
+
+Write a policy and give a token its rights:
+
+    $ yurt acl policy apply -description "Read jobs" readonly readonly.hcl
+    $ yurt acl token create -name alice -policy readonly`,
+  [
+    aclBootstrapCommand,
+    group('acl policy', 'Interact with ACL policies', 'Create, list, inspect and delete ACL policies:\n\n    $ yurt acl policy apply <name> <path>\n    $ yurt acl policy list', [
+      aclPolicyApplyCommand,
+      aclPolicyDeleteCommand,
+      aclPolicyInfoCommand,
+      aclPolicyListCommand,
+    ]),
+    group('acl token', 'Interact with ACL tokens', 'Create, list, inspect and delete ACL tokens:\n\n    $ yurt acl token create -policy <name>\n    $ yurt acl token self', [
+      aclTokenCreateCommand,
+      aclTokenDeleteCommand,
+      aclTokenInfoCommand,
+      aclTokenListCommand,
+      aclTokenSelfCommand,
+      aclTokenUpdateCommand,
+    ]),
+  ],
+);
+
+export const namespaceGroup = group(
+  'namespace',
+  'Interact with namespaces',
+  `This command groups subcommands for interacting with namespaces. Jobs, and the
+allocations and evaluations they create, live in a namespace ("default" unless
+-namespace or YURT_NAMESPACE says otherwise).
+
+Create a namespace and run a job in it:
+
+    $ yurt namespace apply -description "QA instances" web-qa
+    $ yurt job run -namespace web-qa job.hcl`,
+  [namespaceApplyCommand, namespaceDeleteCommand, namespaceListCommand, namespaceStatusCommand],
+);
+
 export const otherCommands: Array<Command | CommandGroup> = [
+  aclGroup,
   agentInfoCommand,
   evalGroup,
+  namespaceGroup,
   operatorGroup,
   serverGroup,
   systemGroup,
+  tlsGroup,
   versionCommand,
 ];
 

@@ -5,7 +5,7 @@ import type { Node, NodeListStub } from '../../structs/node.js';
 import { formatAllocListStubs } from './job-view.js';
 import { formatKV, formatList, limit } from './table.js';
 import type { Row } from './table.js';
-import { formatUnixNano } from './time.js';
+import { formatTaskTime, formatUnixNano } from './time.js';
 import { humanizeIBytes, mbToBytes } from './units.js';
 
 export function formatNodeList(nodes: readonly NodeListStub[], verbose: boolean): string {
@@ -109,7 +109,9 @@ export function formatNodeDetail(node: Node, allocs: readonly Allocation[], opts
     const drivers: Row[] = [['Driver', 'Detected', 'Healthy', 'Message', 'Time']];
     for (const name of Object.keys(node.Drivers ?? {}).sort()) {
       const d = node.Drivers[name];
-      if (d !== undefined) drivers.push([name, d.Detected, d.Healthy, d.HealthDescription, formatUnixNano(d.UpdateTime)]);
+      // The API sends Nomad's RFC 3339 time; older yurt servers sent Unix nanoseconds.
+      const updated: unknown = d?.UpdateTime;
+      if (d !== undefined) drivers.push([name, d.Detected, d.Healthy, d.HealthDescription, typeof updated === 'string' ? formatTaskTime(updated) : formatUnixNano(d.UpdateTime)]);
     }
     sections.push(`Drivers\n${formatList(drivers)}`);
   }

@@ -60,6 +60,8 @@ export interface WsTransportOptions {
   maxQueueBytes?: number;
   /** Largest frame accepted (snapshots travel in one); default 1 GiB. */
   maxPayloadBytes?: number;
+  /** For an attached transport whose port owner serves TLS: how to dial peers (wss). */
+  dialTls?: WebSocket.ClientOptions;
 }
 
 export interface WsTransportStats {
@@ -242,7 +244,8 @@ export class WsTransport implements Transport {
     if (this.closed || link.closed) return;
     this.counters.dials++;
     const tls = this.opts.tls;
-    const scheme = tls === undefined ? 'ws' : 'wss';
+    const dialTls = this.opts.dialTls;
+    const scheme = tls === undefined && dialTls === undefined ? 'ws' : 'wss';
     const url = `${scheme}://${link.address}${PATH}?from=${encodeURIComponent(this.opts.id)}&addr=${encodeURIComponent(this.opts.address)}`;
     const ws = new WebSocket(url, {
       perMessageDeflate: false,
@@ -261,6 +264,7 @@ export class WsTransport implements Transport {
             // tls wants undefined for "verified" (ws's typings say boolean).
             checkServerIdentity: acceptAnyName,
           }),
+      ...dialTls,
     });
     link.ws = ws;
     ws.on('open', () => {

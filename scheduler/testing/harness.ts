@@ -8,7 +8,7 @@ import type { Evaluation } from '../../structs/eval.js';
 import type { Job } from '../../structs/job.js';
 import type { Node } from '../../structs/node.js';
 import type { Plan, PlanResult } from '../../structs/plan.js';
-import type { PlanSubmission, Planner, SchedulerContext, SchedulerState } from '../scheduler-api.js';
+import type { PlanSubmission, Planner, SchedulerConfigView, SchedulerContext, SchedulerState } from '../scheduler-api.js';
 
 export class MemState implements SchedulerState {
   index = 1;
@@ -20,9 +20,11 @@ export class MemState implements SchedulerState {
   private readonly byJob = new Map<string, Set<string>>();
 
   algorithm: 'binpack' | 'spread' = 'binpack';
+  /** Left undefined, the schedulers use Nomad's defaults (preemption for system jobs only). */
+  preemption: SchedulerConfigView['PreemptionConfig'] = undefined;
 
-  schedulerConfig(): { SchedulerAlgorithm: 'binpack' | 'spread' } {
-    return { SchedulerAlgorithm: this.algorithm };
+  schedulerConfig(): SchedulerConfigView {
+    return this.preemption === undefined ? { SchedulerAlgorithm: this.algorithm } : { SchedulerAlgorithm: this.algorithm, PreemptionConfig: this.preemption };
   }
   latestIndex(): number {
     return this.index;
@@ -94,14 +96,17 @@ export class RecordingPlanner implements Planner {
       return { result, refreshedState: this.state };
     }
     this.state.index++;
-    for (const allocs of Object.values(plan.NodeUpdate)) {
+    for (const allocs of [...Object.values(plan.NodeUpdate), ...Object.values(plan.NodePreemptions)]) {
       for (const a of allocs) {
         const cur = this.state.allocMap.get(a.ID);
         if (cur) this.state.putAlloc({ ...cur, DesiredStatus: a.DesiredStatus, DesiredDescription: a.DesiredDescription, ClientStatus: a.ClientStatus, FollowupEvalID: a.FollowupEvalID });
       }
     }
     for (const allocs of Object.values(plan.NodeAllocation)) for (const a of allocs) this.state.putAlloc({ ...a, CreateIndex: this.state.index });
-    return { result: { NodeUpdate: plan.NodeUpdate, NodeAllocation: plan.NodeAllocation, RefreshIndex: 0, AllocIndex: this.state.index }, refreshedState: null };
+    return {
+      result: { NodeUpdate: plan.NodeUpdate, NodeAllocation: plan.NodeAllocation, NodePreemptions: plan.NodePreemptions, RefreshIndex: 0, AllocIndex: this.state.index },
+      refreshedState: null,
+    };
   }
   async updateEval(ev: Evaluation): Promise<void> {
     this.evals.push(ev);

@@ -4,13 +4,14 @@
  * plan is computed against one coherent view, never a half-applied one.
  */
 import type { RootDatabase, Database, Transaction } from 'lmdb';
+import { defaultNamespace, DEFAULT_NAMESPACE, type ACLPolicy, type ACLToken, type Namespace } from '../../../structs/acl.js';
 import type { Allocation } from '../../../structs/alloc.js';
 import type { Evaluation } from '../../../structs/eval.js';
 import type { Job } from '../../../structs/job.js';
 import type { Node } from '../../../structs/node.js';
 import { defaultSchedulerConfig, type SchedulerConfiguration } from '../scheduler-config.js';
 
-export const TABLES = ['jobs', 'job_versions', 'nodes', 'evals', 'allocs', 'scheduler_config'] as const;
+export const TABLES = ['jobs', 'job_versions', 'nodes', 'evals', 'allocs', 'scheduler_config', 'acl_policies', 'acl_tokens', 'namespaces'] as const;
 export type TableName = (typeof TABLES)[number];
 
 /** Allocations are stored without their embedded Job; it is re-attached from job_versions on read. */
@@ -30,6 +31,11 @@ export interface StateTables {
   allocsByJob: Database<number, [string, string, string]>;
   evalsByJob: Database<number, [string, string, string]>;
   schedulerConfig: Database<SchedulerConfiguration, string>;
+  aclPolicies: Database<ACLPolicy, string>;
+  /** By AccessorID; `aclTokensBySecret` maps SecretID to AccessorID. */
+  aclTokens: Database<ACLToken, string>;
+  aclTokensBySecret: Database<string, string>;
+  namespaces: Database<Namespace, string>;
   meta: Database<unknown, string>;
 }
 
@@ -53,14 +59,42 @@ export interface StateReader {
   allocsByEval(evalId: string): Allocation[];
   /** The stored scheduler configuration, or Nomad's defaults when none was ever set. */
   schedulerConfig(): SchedulerConfiguration;
+  aclPolicy(name: string): ACLPolicy | null;
+  aclPolicies(prefix?: string): ACLPolicy[];
+  aclTokenByAccessor(accessorId: string): ACLToken | null;
+  aclTokenBySecret(secretId: string): ACLToken | null;
+  aclTokens(prefix?: string): ACLToken[];
+  /** The Raft index at which the ACL system was bootstrapped; 0 when it never was. */
+  aclBootstrapIndex(): number;
+  /** A namespace; `default` always exists, stored or not. */
+  namespace(name: string): Namespace | null;
+  namespaces(prefix?: string): Namespace[];
 }
 
 /** A StateReader bound to one read transaction (or to the latest state when `txn` is undefined). */
 export class TableReader implements StateReader {
+  /**
+   * A snapshot never changes, so what it decoded once it can hand out again: schedulers read
+   * the same nodes, allocations and job versions many times per evaluation, and decoding them
+   * (an allocation carries its whole job) dominated the cost. Callers must not mutate what
+   * they get. The live reader (no transaction) never memoizes.
+   */
+  private readonly memo: Map<string, unknown> | null;
+
   constructor(
     protected readonly t: StateTables,
     private readonly txn: Transaction | undefined,
-  ) {}
+  ) {
+    this.memo = txn === undefined ? null : new Map();
+  }
+
+  private memoized<T>(key: string, load: () => T): T {
+    if (this.memo === null) return load();
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const v = load();
+    this.memo.set(key, v);
+    return v;
+  }
 
   private get opts(): { transaction?: Transaction } {
     return this.txn === undefined ? {} : { transaction: this.txn };
@@ -89,7 +123,7 @@ export class TableReader implements StateReader {
   }
 
   jobVersion(namespace: string, id: string, version: number): Job | null {
-    return this.t.jobVersions.get([namespace, id, version], this.opts) ?? null;
+    return this.memoized(`jv\u0000${namespace}\u0000${id}\u0000${version}`, () => this.t.jobVersions.get([namespace, id, version], this.opts) ?? null);
   }
 
   jobVersions(namespace: string, id: string): Job[] {
@@ -106,13 +140,15 @@ export class TableReader implements StateReader {
   }
 
   nodeById(id: string): Node | null {
-    return this.t.nodes.get(id, this.opts) ?? null;
+    return this.memoized(`n\u0000${id}`, () => this.t.nodes.get(id, this.opts) ?? null);
   }
 
   nodes(prefix = ''): Node[] {
-    const out: Node[] = [];
-    for (const { value } of this.t.nodes.getRange({ ...this.opts, start: prefix, end: prefix + KEY_MAX })) out.push(value);
-    return out;
+    return this.memoized(`ns\u0000${prefix}`, () => {
+      const out: Node[] = [];
+      for (const { value } of this.t.nodes.getRange({ ...this.opts, start: prefix, end: prefix + KEY_MAX })) out.push(value);
+      return out;
+    }).slice();
   }
 
   evalById(id: string): Evaluation | null {
@@ -135,8 +171,10 @@ export class TableReader implements StateReader {
   }
 
   allocById(id: string): Allocation | null {
-    const stored = this.t.allocs.get(id, this.opts);
-    return stored ? this.hydrate(stored) : null;
+    return this.memoized(`a\u0000${id}`, () => {
+      const stored = this.t.allocs.get(id, this.opts);
+      return stored ? this.hydrate(stored) : null;
+    });
   }
 
   allocs(prefix = ''): Allocation[] {
@@ -146,12 +184,14 @@ export class TableReader implements StateReader {
   }
 
   allocsByNode(nodeId: string): Allocation[] {
-    const out: Allocation[] = [];
-    for (const { key } of this.t.allocsByNode.getRange({ ...this.opts, start: [nodeId, ''], end: [nodeId, KEY_MAX] })) {
-      const a = this.allocById(key[1]);
-      if (a) out.push(a);
-    }
-    return out;
+    return this.memoized(`an\u0000${nodeId}`, () => {
+      const out: Allocation[] = [];
+      for (const { key } of this.t.allocsByNode.getRange({ ...this.opts, start: [nodeId, ''], end: [nodeId, KEY_MAX] })) {
+        const a = this.allocById(key[1]);
+        if (a) out.push(a);
+      }
+      return out;
+    }).slice();
   }
 
   allocsByJob(namespace: string, jobId: string): Allocation[] {
@@ -173,11 +213,70 @@ export class TableReader implements StateReader {
     return this.t.schedulerConfig.get('config', this.opts) ?? defaultSchedulerConfig();
   }
 
+  aclPolicy(name: string): ACLPolicy | null {
+    return this.t.aclPolicies.get(name, this.opts) ?? null;
+  }
+
+  aclPolicies(prefix = ''): ACLPolicy[] {
+    const out: ACLPolicy[] = [];
+    for (const { value } of this.t.aclPolicies.getRange({ ...this.opts, start: prefix, end: prefix + KEY_MAX })) out.push(value);
+    return out;
+  }
+
+  aclTokenByAccessor(accessorId: string): ACLToken | null {
+    return this.t.aclTokens.get(accessorId, this.opts) ?? null;
+  }
+
+  aclTokenBySecret(secretId: string): ACLToken | null {
+    const accessor = this.t.aclTokensBySecret.get(secretId, this.opts);
+    return accessor === undefined ? null : this.aclTokenByAccessor(accessor);
+  }
+
+  aclTokens(prefix = ''): ACLToken[] {
+    const out: ACLToken[] = [];
+    for (const { value } of this.t.aclTokens.getRange({ ...this.opts, start: prefix, end: prefix + KEY_MAX })) out.push(value);
+    return out;
+  }
+
+  aclBootstrapIndex(): number {
+    return (this.t.meta.get('aclBootstrapIndex', this.opts) as number | undefined) ?? 0;
+  }
+
+  namespace(name: string): Namespace | null {
+    return this.t.namespaces.get(name, this.opts) ?? (name === DEFAULT_NAMESPACE ? defaultNamespace() : null);
+  }
+
+  namespaces(prefix = ''): Namespace[] {
+    const out: Namespace[] = [];
+    for (const { value } of this.t.namespaces.getRange({ ...this.opts, start: prefix, end: prefix + KEY_MAX })) out.push(value);
+    if (DEFAULT_NAMESPACE.startsWith(prefix) && !out.some((n) => n.Name === DEFAULT_NAMESPACE)) {
+      out.push(defaultNamespace());
+      out.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+    }
+    return out;
+  }
+
   /** Re-attach the job version an allocation runs. */
   protected hydrate(stored: StoredAlloc): Allocation {
     const { JobVersion, ...rest } = stored;
-    const job = this.jobVersion(stored.Namespace, stored.JobID, JobVersion);
-    if (!job) throw new Error(`state inconsistency: allocation ${stored.ID} references missing job version ${stored.JobID}@${JobVersion}`);
-    return { ...rest, Job: job };
+    const load = (): Job => {
+      const job = this.jobVersion(stored.Namespace, stored.JobID, JobVersion);
+      if (!job) throw new Error(`state inconsistency: allocation ${stored.ID} references missing job version ${stored.JobID}@${JobVersion}`);
+      return job;
+    };
+    // A snapshot decodes each job version once (memoized) and must read inside its transaction.
+    if (this.memo !== null) return { ...rest, Job: load() };
+    // The live state attaches the job lazily: most readers (the plan applier's fit checks,
+    // the FSM's status updates) never look at it, and decoding a whole job per allocation
+    // dominated their cost. Spreading or serializing the allocation reads it.
+    let job: Job | undefined;
+    return Object.defineProperty(rest, 'Job', {
+      get: () => (job ??= load()),
+      set: (v: Job) => {
+        job = v;
+      },
+      enumerable: true,
+      configurable: true,
+    }) as Allocation;
   }
 }

@@ -12,6 +12,7 @@ import { pack, unpack } from 'msgpackr';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { YurtError } from '../../../structs/errors.js';
+import type { ACLPolicy, ACLToken, Namespace } from '../../../structs/acl.js';
 import type { Allocation } from '../../../structs/alloc.js';
 import type { Evaluation } from '../../../structs/eval.js';
 import type { Job } from '../../../structs/job.js';
@@ -53,7 +54,7 @@ export class StateStore extends TableReader {
 
   static open(dir: string): StateStore {
     mkdirSync(dir, { recursive: true });
-    const env = open({ path: dir, noSync: true, maxDbs: 16 });
+    const env = open({ path: dir, noSync: true, maxDbs: 32 });
     return new StateStore({
       env,
       jobs: env.openDB({ name: 'jobs' }),
@@ -65,6 +66,10 @@ export class StateStore extends TableReader {
       allocsByJob: env.openDB({ name: 'idx_allocs_by_job' }),
       evalsByJob: env.openDB({ name: 'idx_evals_by_job' }),
       schedulerConfig: env.openDB({ name: 'scheduler_config' }),
+      aclPolicies: env.openDB({ name: 'acl_policies' }),
+      aclTokens: env.openDB({ name: 'acl_tokens' }),
+      aclTokensBySecret: env.openDB({ name: 'idx_acl_tokens_by_secret' }),
+      namespaces: env.openDB({ name: 'namespaces' }),
       meta: env.openDB({ name: 'meta' }),
     });
   }
@@ -146,8 +151,8 @@ export class StateStore extends TableReader {
     const tables = snap.tables;
     this.tables.env.transactionSync(() => {
       for (const [name, db] of this.databases()) {
-        for (const key of db.getKeys()) db.removeSync(key as never);
-        for (const [k, v] of tables[name] ?? []) db.putSync(k as never, v as never);
+        for (const key of db.getKeys()) db.removeSync(key);
+        for (const [k, v] of tables[name] ?? []) db.putSync(k as never, v);
       }
       this.tables.meta.putSync('lastApplied', { index, term });
     });
@@ -204,6 +209,7 @@ export class StateWriter extends TableReader {
   readonly touched = new Set<TableName>();
   readonly allocNodes = new Set<string>();
   readonly objects: ChangedObject[] = [];
+  private readonly versionsPresent = new Set<string>();
 
   constructor(
     private readonly tw: StateTables,
@@ -257,6 +263,50 @@ export class StateWriter extends TableReader {
     this.objects.push({ table: 'nodes', key: node.ID, deleted: false });
   }
 
+  putAclPolicy(p: ACLPolicy): void {
+    this.tw.aclPolicies.putSync(p.Name, p);
+    this.touched.add('acl_policies');
+  }
+
+  deleteAclPolicy(name: string): void {
+    if (this.tw.aclPolicies.get(name) === undefined) return;
+    this.tw.aclPolicies.removeSync(name);
+    this.touched.add('acl_policies');
+  }
+
+  /** ACL objects stay out of `objects`: the event stream must never carry token secrets. */
+  putAclToken(t: ACLToken): void {
+    const prev = this.tw.aclTokens.get(t.AccessorID);
+    if (prev && prev.SecretID !== t.SecretID) this.tw.aclTokensBySecret.removeSync(prev.SecretID);
+    this.tw.aclTokens.putSync(t.AccessorID, t);
+    this.tw.aclTokensBySecret.putSync(t.SecretID, t.AccessorID);
+    this.touched.add('acl_tokens');
+  }
+
+  deleteAclToken(accessorId: string): void {
+    const prev = this.tw.aclTokens.get(accessorId);
+    if (!prev) return;
+    this.tw.aclTokens.removeSync(accessorId);
+    this.tw.aclTokensBySecret.removeSync(prev.SecretID);
+    this.touched.add('acl_tokens');
+  }
+
+  markAclBootstrapped(): void {
+    this.tw.meta.putSync('aclBootstrapIndex', this.index);
+    this.touched.add('acl_tokens');
+  }
+
+  putNamespace(ns: Namespace): void {
+    this.tw.namespaces.putSync(ns.Name, ns);
+    this.touched.add('namespaces');
+  }
+
+  deleteNamespace(name: string): void {
+    if (this.tw.namespaces.get(name) === undefined) return;
+    this.tw.namespaces.removeSync(name);
+    this.touched.add('namespaces');
+  }
+
   putSchedulerConfig(c: SchedulerConfiguration): void {
     this.tw.schedulerConfig.putSync('config', c);
     this.touched.add('scheduler_config');
@@ -306,9 +356,15 @@ export class StateWriter extends TableReader {
   putAlloc(alloc: Allocation): void {
     const { Job: job, ...rest } = alloc;
     const stored: StoredAlloc = { ...rest, JobVersion: job.Version };
-    if (this.tw.jobVersions.get([job.Namespace, job.ID, job.Version]) === undefined) {
-      this.tw.jobVersions.putSync([job.Namespace, job.ID, job.Version], job);
-      this.touched.add('job_versions');
+    const versionKey: [string, string, number] = [job.Namespace, job.ID, job.Version];
+    const vk = versionKey.join('\u0000');
+    // Every allocation of a plan shares its job version: check (without decoding) once.
+    if (!this.versionsPresent.has(vk)) {
+      if (!this.tw.jobVersions.doesExist(versionKey)) {
+        this.tw.jobVersions.putSync(versionKey, job);
+        this.touched.add('job_versions');
+      }
+      this.versionsPresent.add(vk);
     }
     const prev = this.tw.allocs.get(alloc.ID);
     if (prev && prev.NodeID !== alloc.NodeID) this.tw.allocsByNode.removeSync([prev.NodeID, alloc.ID]);

@@ -1,0 +1,116 @@
+/**
+ * B2, end to end: JOBS service jobs of COUNT allocations each (default 1,000 x 100 = 100,000)
+ * onto NODES simulated nodes (default 5,000), through the real machinery of one server: job
+ * registration through Raft (durable LMDB log), the evaluation broker, scheduler workers
+ * (one per core), the plan applier re-checking every node, and the FSM writing the
+ * allocations. Nodes are registered through Raft like real clients; they do not run tasks
+ * (that is the client benchmark's business) and their heartbeat TTL is set beyond the run.
+ *
+ * Figures: placements per second from the first submission to the last allocation committed,
+ * and the p99 of each job's submit-to-all-placed latency. Sizes: BENCH_B2_NODES,
+ * BENCH_B2_JOBS, BENCH_B2_COUNT.
+ */
+import { availableParallelism } from 'node:os';
+import { startTestServer } from '../agent/server/testing/test-server.js';
+import { testGroup, testJob, testNode, testTask } from '../scheduler/testing/fixtures.js';
+
+const NODES = Number(process.env['BENCH_B2_NODES'] ?? 5000);
+const JOBS = Number(process.env['BENCH_B2_JOBS'] ?? 1000);
+const COUNT = Number(process.env['BENCH_B2_COUNT'] ?? 100);
+const TIMEOUT_MS = 20 * 60_000;
+
+async function pool<T>(items: T[], concurrency: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export async function runPlacementBench(): Promise<Record<string, number>> {
+  const workers = availableParallelism();
+  const ts = await startTestServer({
+    numSchedulers: workers,
+    raftTickMs: Number(process.env["BENCH_B2_TICK_MS"] ?? 50),
+    heartbeat: { minHeartbeatTtlMs: 3_600_000, heartbeatGraceMs: 3_600_000, failoverTtlMs: 3_600_000 },
+  });
+  const state = ts.server.state;
+  try {
+    const t0 = performance.now();
+    const nodeIds = Array.from({ length: NODES }, (_, i) => `b2-node-${String(i).padStart(5, '0')}`);
+    await pool(nodeIds, 64, async (id) => {
+      await ts.endpoints.nodeRegister(testNode(id, { Name: id }, 14_000, 32_000));
+    });
+    process.stderr.write(`    registered ${NODES} nodes in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+
+    const submitted = new Map<string, number>();
+    const placedPerJob = new Map<string, number>();
+    const latencies: number[] = [];
+    const seen = new Set<string>();
+    let placed = 0;
+    let lastPlacedAt = 0;
+    let done: () => void = () => undefined;
+    const allPlaced = new Promise<void>((resolve) => (done = resolve));
+    const off = state.onChange((c) => {
+      if (!c.tables.has('allocs')) return;
+      for (const o of c.objects) {
+        if (o.table !== 'allocs' || o.deleted || typeof o.key !== 'string' || seen.has(o.key)) continue;
+        seen.add(o.key);
+        const a = state.allocById(o.key);
+        if (!a) continue;
+        placed++;
+        const n = (placedPerJob.get(a.JobID) ?? 0) + 1;
+        placedPerJob.set(a.JobID, n);
+        if (n === COUNT) latencies.push(performance.now() - (submitted.get(a.JobID) ?? 0));
+      }
+      lastPlacedAt = performance.now();
+      if (placed >= JOBS * COUNT) done();
+    });
+
+    const jobIds = Array.from({ length: JOBS }, (_, i) => `b2-job-${String(i).padStart(4, '0')}`);
+    const start = performance.now();
+    const submitting = pool(jobIds, 32, async (id) => {
+      const job = testJob({
+        ID: id,
+        Name: id,
+        TaskGroups: [testGroup({ Count: COUNT, Tasks: [testTask({ Resources: { CPU: 100, Cores: 0, MemoryMB: 64, MemoryMaxMB: 0, DiskMB: 0, Networks: [], Devices: [] } })] })],
+      });
+      submitted.set(id, performance.now());
+      await ts.endpoints.jobRegister(job);
+    });
+    const timer = setTimeout(done, TIMEOUT_MS);
+    await submitting;
+    const submitS = (performance.now() - start) / 1000;
+    let lastReport = performance.now();
+    const progress = setInterval(() => {
+      if (performance.now() - lastReport < 10_000) return;
+      lastReport = performance.now();
+      process.stderr.write(`    ${placed} / ${JOBS * COUNT} placed\n`);
+    }, 1000);
+    await allPlaced;
+    clearTimeout(timer);
+    clearInterval(progress);
+    off();
+    const elapsedS = (lastPlacedAt - start) / 1000;
+    latencies.sort((a, b) => a - b);
+    return {
+      b2_nodes: NODES,
+      b2_allocations: placed,
+      b2_expected: JOBS * COUNT,
+      b2_placements_per_s: Math.round(placed / elapsedS),
+      b2_p50_ms: Math.round(percentile(latencies, 50)),
+      b2_p99_ms: Math.round(percentile(latencies, 99)),
+      b2_elapsed_s: Math.round(elapsedS * 10) / 10,
+      b2_submit_s: Math.round(submitS * 10) / 10,
+      b2_workers: workers,
+    };
+  } finally {
+    await ts.stop();
+  }
+}
