@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WsTransport } from '../consensus/transport/ws-transport.js';
-import { builtinDrivers } from '../drivers/registry.js';
 import type { AgentConfig } from './config/index.js';
 import { Client } from './client/client.js';
+import { clientOptionsFromConfig } from './client/client-options-from-config.js';
 import type { AgentMember, ApiContext } from './http/api-context.js';
 import { HttpApi } from './http/http-server.js';
 import { RpcServer } from './rpc/rpc-server.js';
@@ -23,7 +23,7 @@ import type { ServerHello } from './server/server-membership.js';
 import { Server } from './server/server.js';
 import { YURT_VERSION } from './version.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { loadTlsMaterial, rpcServerOptions, wsClientOptions } from './tls/index.js';
+import { httpsServerOptions, loadTlsMaterial, rpcServerOptions, wsClientOptions } from './tls/index.js';
 import { metricsRoutes } from './telemetry/metrics-route.js';
 import { serverMetricsView } from './telemetry/server-view.js';
 import { Telemetry } from './telemetry/telemetry.js';
@@ -122,28 +122,13 @@ export class Agent {
     };
     if (this.server) telemetry.server = serverMetricsView(this.server);
     this.http = new HttpApi(ctx, this.logger.child({ component: 'http' }), metricsRoutes(telemetry, c.telemetry.prometheusMetrics));
-    this.httpAddr = await this.http.listen(c.addresses.http, c.ports.http);
+    this.httpAddr = await this.http.listen(c.addresses.http, c.ports.http, tls && c.tls.http ? httpsServerOptions(tls) : undefined);
 
     if (c.client.enabled) {
       const servers = c.client.servers.length > 0 ? c.client.servers : this.server ? [this.server.opts.rpcAdvertise] : [];
       this.client = new Client({
-        dataDir: join(c.dataDir, 'client'),
-        servers,
-        region: c.region,
-        datacenter: c.datacenter,
-        name: c.name,
-        nodeClass: c.client.nodeClass,
-        nodePool: c.client.nodePool,
-        meta: c.client.meta,
-        reserved: { cpu: c.client.reserved.cpu, memoryMB: c.client.reserved.memory, diskMB: c.client.reserved.disk },
-        httpAddr: advertiseWithPort(c.advertise.http, this.httpAddr.port),
-        drivers: ({ nodeId, dataDir }) =>
-          builtinDrivers({
-            rawExecEnabled: c.devMode || isTrue(c.client.options['driver.raw_exec.enable']),
-            docker: { ownerId: nodeId, allowPrivileged: isTrue(c.client.options['docker.privileged.enabled']), volumesEnabled: isTrue(c.client.options['docker.volumes.enabled']) },
-            wasi: { cacheDir: join(dataDir, 'wasi') },
-          }),
-        logger: this.logger,
+        ...clientOptionsFromConfig(c, { servers, httpAddr: advertiseWithPort(c.advertise.http, this.httpAddr.port), logger: this.logger }),
+        ...(rpcTls ? { rpcTls: rpcTls.dial } : {}),
       });
       ctx.client = this.client;
       await this.client.start();
@@ -191,7 +176,8 @@ export class Agent {
   async stop(opts: { stopAllocs?: boolean } = {}): Promise<void> {
     if (this.client) {
       if (opts.stopAllocs === true) await this.client.stopAllocs();
-      await this.client.stop();
+      // shutdown() drains first when drain_on_shutdown is configured; otherwise it is stop().
+      await this.client.shutdown();
     }
     await this.http?.close();
     this.telemetry?.close();
@@ -233,11 +219,6 @@ function serverMember(h: ServerHello, status: 'alive' | 'failed', leader: boolea
     DelegateMax: 5,
     DelegateCur: 4,
   };
-}
-
-/** Nomad's client `options` take "true"/"1" for booleans. */
-function isTrue(v: string | undefined): boolean {
-  return v === 'true' || v === '1';
 }
 
 function advertiseWithPort(advertise: string, port: number): string {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type WebSocket from 'ws';
 import { isClientTerminal, type Allocation, type AllocClientUpdate } from '../../structs/alloc.js';
 import type { ClientHostVolumeConfig, Node, DriverInfo } from '../../structs/node.js';
 import type { Driver } from '../../drivers/driver.js';
@@ -28,6 +29,8 @@ import { collectTerminalAllocs, DEFAULT_GC_POLICY, diskUsagePercent, type GcCand
 export interface ClientOptions {
   dataDir: string;
   servers: string[];
+  /** Mutual TLS to the servers' RPC port (tls.rpc). */
+  rpcTls?: WebSocket.ClientOptions;
   region: string;
   datacenter: string;
   name: string;
@@ -135,7 +138,7 @@ export class Client {
 
   constructor(private readonly opts: ClientOptions) {
     this.logger = opts.logger.child({ component: 'client' });
-    this.rpc = new RpcClient({ servers: opts.servers, logger: this.logger });
+    this.rpc = new RpcClient({ servers: opts.servers, logger: this.logger, ...(opts.rpcTls ? { tls: opts.rpcTls } : {}) });
     this.devices = opts.devices ?? [new NvidiaGpuFingerprinter()];
   }
 

@@ -114,20 +114,8 @@ function send(r: FuzzRequest): Promise<{ status: number; text: string } | { erro
  * by its message and reported (with the seed) for a fix; everything else fails the test.
  * Remove an entry once its bug is fixed.
  */
-const knownIssues: ReadonlyArray<{ what: string; matches: (r: FuzzRequest, text: string) => boolean }> = [
-  {
-    what: 'an ID or prefix longer than LMDB keys allow (~1978 bytes) in an index lookup',
-    matches: (_r, text) => /^Key of size \d+ was too large, max key size is \d+/.test(text),
-  },
-  {
-    what: 'POST /v1/jobs/parse or /v1/job/:id/revert with a JSON null body',
-    matches: (r, text) => /\/v1\/job(s\/parse|\/[^/?]*\/revert)/.test(r.path) && /^Cannot read properties of null \(reading '(JobHCL|JobVersion)'\)/.test(text),
-  },
-  {
-    what: 'a job body with a "__proto__" or "constructor" key (structs/jobspec/api-json-shape.ts looks fields up with `in`)',
-    matches: (r, text) => /"(__proto__|constructor)"/.test(r.body?.toString('utf8') ?? '') && text.startsWith('Cannot convert undefined or null to object'),
-  },
-];
+/** 5xx answers the suite tolerates while a fix is pending (each names its cause). None now. */
+const knownIssues: ReadonlyArray<{ what: string; matches: (r: FuzzRequest, text: string) => boolean }> = [];
 
 const segment = fc.oneof(
   fc.constantFrom('web', 'default', 'fuzz', '', '..', '.', '%2F', '%', '%zz', '%00', 'a%2Fb', '*', 'x'.repeat(2000), '00000000-0000-0000-0000-000000000000', '🙂', 'anonymous', 'self'),

@@ -14,6 +14,9 @@ export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const DEFAULT_WAIT_MS = 5 * 60_000;
 const MAX_WAIT_MS = 10 * 60_000;
 
+/** Longest ID, name or prefix taken in a path or query. */
+const MAX_ID_CHARS = 512;
+
 export interface RequestContext {
   req: IncomingMessage;
   res: ServerResponse;
@@ -94,7 +97,11 @@ export class Router {
         } catch {
           throw new YurtError('invalid_argument', `Invalid URL path: malformed escape in ${JSON.stringify(raw)}`);
         }
+        // Stored keys are bounded (LMDB: 1978 bytes); no ID or name comes near this.
+        if (params[n].length > MAX_ID_CHARS) throw new YurtError('invalid_argument', `Invalid URL path: ${n} is longer than ${MAX_ID_CHARS} characters`);
       });
+      const prefix = url.searchParams.get('prefix');
+      if (prefix !== null && prefix.length > MAX_ID_CHARS) throw new YurtError('invalid_argument', `prefix is longer than ${MAX_ID_CHARS} characters`);
       // Read once: the guard may need the body (a job's namespace) before the handler does.
       let body: Promise<unknown> | undefined;
       const ctx: RequestContext = { req, res, params, query: url.searchParams, body: () => (body ??= readJsonBody(req)) };
@@ -163,9 +170,14 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') throw new YurtError('invalid_argument', 'Request body is empty');
+  let v: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    v = JSON.parse(text) as unknown;
   } catch (e) {
     throw new YurtError('invalid_argument', `Request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
+  // Every write endpoint of the API takes an object; anything else is refused here rather
+  // than tripping a handler that reads fields from it.
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new YurtError('invalid_argument', 'Request body must be a JSON object');
+  return v;
 }

@@ -1,7 +1,8 @@
 /**
  * The agent's HTTP listener: Nomad's /v1 API on the HTTP port.
  */
-import { createServer, type Server as NodeHttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as NodeHttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ApiContext } from './api-context.js';
@@ -77,14 +78,16 @@ export class HttpApi {
     this.router.add(...eventRoutes(() => this.events, opts.eventHeartbeatMs), ...jobRoutes(ctx), ...jobScaleRoutes(ctx), ...deploymentRoutes(ctx), ...allocRoutes(ctx), ...nodeRoutes(ctx), ...agentRoutes(ctx), ...clientFsRoutes(ctx), ...clientAllocRoutes(ctx), ...operatorRoutes(ctx), ...aclRoutes(ctx, logger, opts.aclEnabled ?? aclEnabledIn(ctx.config())), ...extraRoutes);
   }
 
-  async listen(host: string, port: number): Promise<AddressInfo> {
-    const server = createServer((req, res) => {
+  /** With `tls` (the agent's `tls { http = true }`), the API is served over HTTPS only. */
+  async listen(host: string, port: number, tls?: HttpsServerOptions): Promise<AddressInfo> {
+    const handle = (req: IncomingMessage, res: ServerResponse): void => {
       const started = process.hrtime.bigint();
       res.on('finish', () =>
         this.logger.debug({ method: req.method, path: req.url, status: res.statusCode, duration_ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request complete'),
       );
       void this.router.dispatch(req, res);
-    });
+    };
+    const server = tls ? createHttpsServer(tls, handle) : createServer(handle);
     // A slow client cannot hold a connection forever.
     server.headersTimeout = 30_000;
     server.requestTimeout = 0;

@@ -12,6 +12,8 @@ import type { Evaluation } from '../../structs/eval.js';
 import type { DrainStrategy, Node, NodeStatus, SchedulingEligibility } from '../../structs/node.js';
 import { NotLeaderError, YurtError } from '../../structs/errors.js';
 import { assertValidJob } from '../../structs/job-validate.js';
+import { parseJobJSON } from '../../structs/jobspec/index.js';
+import { assertValidNode } from '../../structs/node-validate.js';
 import { computedClass } from '../../scheduler/node-class.js';
 import { RpcClient } from '../rpc/rpc-client.js';
 import type { RpcConnection, RpcServer } from '../rpc/rpc-server.js';
@@ -72,7 +74,8 @@ export class ServerEndpoints {
   register(rpc: RpcServer): void {
     const on = (method: string, h: (x: RpcArgs, conn: RpcConnection, m: string) => unknown): void => rpc.handle(method, (a, conn) => h(rpcArgs(a, method), conn, method));
     rpc.handle('Status.Ping', () => ({ ok: true }));
-    on('Job.Register', (x, _c, m) => this.jobRegister(argObject<Job>(x, 'Job', m)));
+    // A job over RPC gets the same shape check as one over HTTP.
+    on('Job.Register', (x, _c, m) => this.jobRegister(parseJobJSON({ Job: argObject<unknown>(x, 'Job', m) })));
     on('Job.Evaluate', (x, _c, m) => this.jobEvaluate(argString(x, 'Namespace', m), argString(x, 'JobID', m)));
     on('Job.Deregister', (x, _c, m) => this.jobDeregister(argString(x, 'Namespace', m), argString(x, 'JobID', m), argBool(x, 'Purge', m)));
     on('Node.Register', (x, _c, m) => this.nodeRegister(argObject<Node>(x, 'Node', m)));
@@ -136,8 +139,8 @@ export class ServerEndpoints {
   }
 
   async nodeRegister(node: Node): Promise<NodeRegisterResponse> {
+    assertValidNode(node);
     if (!this.server.isLeader()) return this.forward('Node.Register', { Node: node });
-    if (!node.ID || !node.SecretID) throw new YurtError('invalid_argument', 'node registration needs ID and SecretID');
     const prev = this.server.state.nodeById(node.ID);
     if (prev && prev.SecretID !== node.SecretID) throw new YurtError('permission_denied', `node ${node.ID} is registered with another secret`);
     // The class is computed once here, as Nomad does, not by every scheduler for every node.

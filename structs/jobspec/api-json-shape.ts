@@ -243,14 +243,15 @@ export function checkShape(value: unknown, shape: Shape, path: string, errors: F
     const out: Record<string, unknown> = {};
     for (const [k, v] of entries) {
       const checked = checkShape(v, shape.map, `${path}[${JSON.stringify(k)}]`, errors);
-      if (checked !== undefined) out[k] = checked;
+      // defineProperty: a user's "__proto__" key is data, not the object's prototype.
+      if (checked !== undefined) Object.defineProperty(out, k, { value: checked, enumerable: true, writable: true, configurable: true });
     }
     return out;
   }
   const out: Record<string, unknown> = {};
   const names = Object.keys(shape.object);
   for (const [k, v] of entries) {
-    const name = k in shape.object ? k : names.find((n) => n.toLowerCase() === k.toLowerCase());
+    const name = Object.hasOwn(shape.object, k) ? k : names.find((n) => n.toLowerCase() === k.toLowerCase());
     const fieldPath = path === '' ? (name ?? k) : `${path}.${name ?? k}`;
     if (name !== undefined) {
       const fieldShape = shape.object[name];
