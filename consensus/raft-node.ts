@@ -174,6 +174,8 @@ export class RaftNode {
     droppedMessages: 0,
     readies: 0,
     snapshotsTaken: 0,
+    commits: 0,
+    commitMs: 0,
     snapshotsInstalled: 0,
     snapshotsSent: 0,
     readsServed: 0,
@@ -376,8 +378,18 @@ export class RaftNode {
     if (!(data instanceof Uint8Array)) throw new YurtError('invalid_argument', 'raft apply: data must be a Uint8Array');
     const proposed = core.propose(data);
     if (!proposed.ok) throw this.refused(proposed);
+    const proposedAt = performance.now();
     const done = this.pending.wait(proposed.index, proposed.term, timeoutMs);
     this.kick();
+    // Proposal to committed-and-applied on the leader (hashicorp/raft's raft.commitTime
+    // plus the FSM): the latency writers see.
+    void done.then(
+      () => {
+        this.counters.commits++;
+        this.counters.commitMs += performance.now() - proposedAt;
+      },
+      () => undefined,
+    );
     return done;
   }
 
@@ -580,6 +592,8 @@ export class RaftNode {
       dropped_messages: this.counters.droppedMessages,
       readies: this.counters.readies,
       persist_ms: Math.round(this.counters.persistMs),
+      commits: this.counters.commits,
+      commit_ms: Math.round(this.counters.commitMs),
       apply_ms: Math.round(this.counters.applyMs),
       snapshots_taken: this.counters.snapshotsTaken,
       snapshots_installed: this.counters.snapshotsInstalled,

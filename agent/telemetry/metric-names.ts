@@ -62,6 +62,8 @@ export const METRICS = {
   raftLastContact: g('yurt_raft_leader_last_contact_seconds', 'Seconds since this server last heard from the leader (0 on the leader; absent before first contact).'),
   raftApply: c('yurt_raft_apply_total', 'Raft entries applied to the state machine on this server.'),
   raftFsmApplySeconds: c('yurt_raft_fsm_apply_seconds_total', 'Seconds spent applying committed entries to the state machine.'),
+  raftCommits: c('yurt_raft_commit_total', 'Commands proposed by this server as leader that were committed and applied (Nomad\'s raft.commitTime count).'),
+  raftCommitSeconds: c('yurt_raft_commit_time_seconds_total', 'Seconds from proposal to committed and applied, summed over yurt_raft_commit_total (Nomad\'s raft.commitTime).'),
   raftPersistSeconds: c('yurt_raft_persist_seconds_total', 'Seconds spent waiting for Raft log and state writes to reach the disk.'),
   // Clients.
   clientAllocatedCpu: g('yurt_client_allocated_cpu', 'CPU (MHz) allocated to allocations on this node.', NODE),

@@ -26,6 +26,9 @@ export interface RaftFigures {
   /** Milliseconds spent since start waiting for durable writes, and in the state machine. */
   persistMs: number;
   fsmApplyMs: number;
+  /** Commands this server proposed as leader that were committed and applied, and their total latency. */
+  commits: number;
+  commitMs: number;
 }
 
 /** What the server exposes to telemetry. */

@@ -49,6 +49,8 @@ export function raftFigures(stats: Record<string, string | number>, peers: numbe
     appliedEntries: num('applied_commands'),
     persistMs: num('persist_ms'),
     fsmApplyMs: num('apply_ms'),
+    commits: num('commits'),
+    commitMs: num('commit_ms'),
   };
 }
 

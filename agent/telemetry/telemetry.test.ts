@@ -23,6 +23,8 @@ function view(leader: boolean): ServerMetricsView {
     appliedEntries: 41,
     persistMs: 1500,
     fsmApplyMs: 250,
+    commits: 40,
+    commitMs: 80,
   };
   return {
     isLeader: () => leader,
@@ -55,6 +57,8 @@ void describe('telemetry', () => {
     assert.match(text, /^yurt_raft_term 4$/m);
     assert.match(text, /^yurt_raft_apply_total 41$/m);
     assert.match(text, /^yurt_raft_persist_seconds_total 1\.5$/m);
+    assert.match(text, /^yurt_raft_commit_total 40$/m);
+    assert.match(text, /^yurt_raft_commit_time_seconds_total 0\.08$/m);
     assert.match(text, /^yurt_raft_leader_last_contact_seconds 0$/m);
     assert.match(text, /^yurt_nomad_broker_total_ready 2$/m);
     assert.match(text, /^yurt_nomad_heartbeat_active 5$/m);
@@ -131,6 +135,9 @@ void describe('telemetry', () => {
       // Raft moved: registering, planning and the clients' updates are all log entries.
       assert.ok(value(text, 'yurt_raft_apply_total')! > value(before, 'yurt_raft_apply_total')!);
       assert.ok(value(text, 'yurt_raft_commit_index')! > value(before, 'yurt_raft_commit_index')!);
+      // The job's writes went through this leader: commits counted, with their latency.
+      assert.ok(value(text, 'yurt_raft_commit_total')! > (value(before, 'yurt_raft_commit_total') ?? 0));
+      assert.ok(value(text, 'yurt_raft_commit_time_seconds_total')! > 0);
       assert.equal(value(text, 'yurt_raft_applied_index'), value(text, 'yurt_raft_commit_index'));
     } finally {
       t.close();

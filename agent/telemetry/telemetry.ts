@@ -187,6 +187,10 @@ export class Telemetry {
           return set(r.fsmApplyMs / 1000);
         case 'raftPersistSeconds':
           return set(r.persistMs / 1000);
+        case 'raftCommits':
+          return set(r.commits);
+        case 'raftCommitSeconds':
+          return set(r.commitMs / 1000);
         default:
           return;
       }
