@@ -23,6 +23,8 @@ export interface RpcClientOptions {
   defaultTimeoutMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** How often to ping the server; one unanswered interval later the connection is dropped. Default 5 s. */
+  keepaliveMs?: number;
   /** Mutual TLS to the servers (wss): our certificate, their CA, the name they must carry. */
   tls?: WebSocket.ClientOptions;
 }
@@ -70,6 +72,21 @@ export class RpcClient {
     const tls = this.opts.tls;
     const ws = new WebSocket(`${tls ? 'wss' : 'ws'}://${addr}/`, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 5000, ...tls });
     this.ws = ws;
+    // A server cut off by a partition never closes the connection: ping it, and move to the
+    // next server when it stops answering (a TCP connection alone can hang for minutes).
+    let alive = true;
+    const keepalive = setInterval(() => {
+      if (!alive) {
+        this.opts.logger.warn({ server: addr }, 'rpc server stopped answering pings; trying another');
+        ws.terminate();
+        return;
+      }
+      alive = false;
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+    }, this.opts.keepaliveMs ?? 5000);
+    keepalive.unref();
+    ws.on('pong', () => (alive = true));
+    ws.on('message', () => (alive = true));
     ws.on('open', () => {
       this.connected = true;
       this.attempt = 0;
@@ -82,6 +99,7 @@ export class RpcClient {
     ws.on('message', (data: Buffer) => this.onFrame(data));
     ws.on('error', (err) => this.opts.logger.debug({ err, server: addr }, 'rpc connection error'));
     ws.on('close', () => {
+      clearInterval(keepalive);
       const wasConnected = this.connected;
       this.connected = false;
       this.ws = null;
