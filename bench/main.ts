@@ -15,7 +15,7 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   heartbeats: runHeartbeatsBench,
   raft: runRaftBench,
   // B1 (scheduler alone) then B2 (end to end through one server).
-  scheduler: async () => ({ ...(await runSchedulerBench()), ...(await runPlacementBench()) }),
+  scheduler: async () => ({ ...(await runSchedulerBench()), ...(process.env['BENCH_B2'] === '0' ? {} : await runPlacementBench()) }),
   placement: runPlacementBench,
 };
 

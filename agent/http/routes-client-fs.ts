@@ -34,8 +34,10 @@ export async function proxyToNode(server: Server, nodeId: string, rc: RequestCon
 }
 
 async function serveLogs(ctx: ApiContext, rc: RequestContext): Promise<HandlerResult> {
-  const server = needServer(ctx);
-  const alloc = server.state.allocById(rc.params['alloc']!);
+  // A client agent serves the logs of its own allocations (servers proxy requests to it);
+  // anything else needs a server's state to find the node.
+  const local = ctx.client?.allocation(rc.params['alloc']!) ?? null;
+  const alloc = local ?? needServer(ctx).state.allocById(rc.params['alloc']!);
   if (!alloc) throw new YurtError('not_found', 'alloc not found');
   const tg = alloc.Job.TaskGroups.find((g) => g.Name === alloc.TaskGroup);
   let task = rc.query.get('task') ?? '';
@@ -47,7 +49,7 @@ async function serveLogs(ctx: ApiContext, rc: RequestContext): Promise<HandlerRe
   const type = rc.query.get('type') ?? 'stdout';
   if (type !== 'stdout' && type !== 'stderr') throw new YurtError('invalid_argument', `invalid log type "${type}"; must be stdout or stderr`);
 
-  if (!ctx.client || ctx.client.nodeId() !== alloc.NodeID) return proxyToNode(server, alloc.NodeID, rc);
+  if (!ctx.client || ctx.client.nodeId() !== alloc.NodeID) return proxyToNode(needServer(ctx), alloc.NodeID, rc);
 
   const logsDir = join(ctx.client.allocsRoot, alloc.ID, 'alloc', 'logs');
   const base = `${task}.${type}`;
@@ -112,8 +114,10 @@ async function serveLogs(ctx: ApiContext, rc: RequestContext): Promise<HandlerRe
       if (chunk.length === 0 || closed) break;
       continue;
     }
-    const current = server.state.allocById(alloc.ID);
-    const done = !current || isClientTerminal(current.ClientStatus) || current.TaskStates[task]?.State === 'dead';
+    // Follow until the task is dead: the client's own view when it runs the allocation.
+    const current = ctx.client?.allocation(alloc.ID) ?? ctx.server?.state.allocById(alloc.ID) ?? null;
+    const taskState = ctx.client?.hasAlloc(alloc.ID) ? ctx.client.taskState(alloc.ID, task) : current?.TaskStates[task];
+    const done = !current || isClientTerminal(current.ClientStatus) || taskState?.State === 'dead';
     if (done && chunk.length === 0) break;
     if (chunk.length === 0) await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
   }

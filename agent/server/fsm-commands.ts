@@ -35,7 +35,8 @@ export type FsmCommand =
       type: 'PlanApply';
       evalId: string;
       job: Job | null;
-      placed: Allocation[];
+      /** Allocations of the plan's job travel without their `Job` (the plan carries it once). */
+      placed: Array<Omit<Allocation, 'Job'> & { Job?: Job }>;
       updated: AllocDesiredUpdate[];
       evals: Evaluation[];
       now: number;

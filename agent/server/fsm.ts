@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Allocation } from '../../structs/alloc.js';
 import type { Evaluation } from '../../structs/eval.js';
 import type { Job } from '../../structs/job.js';
+import { YurtError } from '../../structs/errors.js';
 import { decodeCommand, type AllocDesiredUpdate, type FsmCommand } from './fsm-commands.js';
 import { computeJobStatus } from './job-status.js';
 import { applyAclCommand } from '../acl/acl-fsm.js';
@@ -139,8 +140,11 @@ export class Fsm {
         const jobs = new Set<string>();
         for (const a of cmd.placed) {
           const prev = w.allocById(a.ID);
+          const job = a.Job ?? cmd.job;
+          if (!job) throw new YurtError('corrupted', `plan for evaluation ${cmd.evalId} places allocation ${a.ID} without its job`);
           w.putAlloc({
             ...a,
+            Job: job,
             CreateIndex: prev?.CreateIndex ?? w.index,
             ModifyIndex: w.index,
             AllocModifyIndex: w.index,

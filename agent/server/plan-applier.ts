@@ -104,7 +104,15 @@ export class PlanApplier {
     // nomad.plan.apply: the commit through Raft, the part of a plan's cost that the disk and
     // the followers set.
     const t1 = performance.now();
-    const { index } = await this.raftApply({ type: 'PlanApply', evalId: plan.EvalID, job: plan.Job, placed, updated, evals: [], now: this.now() });
+    // Every allocation embeds its job; the Raft entry carries the plan's job once instead of
+    // once per allocation (a 100-allocation plan was 100 copies of the job on the disk).
+    const planJob = plan.Job;
+    const slim = placed.map((a) => {
+      if (planJob === null || a.Job.ID !== planJob.ID || a.Job.Version !== planJob.Version || a.Job.Namespace !== planJob.Namespace) return a;
+      const { Job: _job, ...rest } = a;
+      return rest;
+    });
+    const { index } = await this.raftApply({ type: 'PlanApply', evalId: plan.EvalID, job: planJob, placed: slim, updated, evals: [], now: this.now() });
     this.metrics.planApply((performance.now() - t1) / 1000);
     return { NodeUpdate: plan.NodeUpdate, NodeAllocation: accepted, NodePreemptions: preempted, RefreshIndex: refreshIndex, AllocIndex: index };
   }
