@@ -1,6 +1,7 @@
 /** `/v1/allocations` and `/v1/allocation/:id`, like Nomad's `api.Allocations()`. */
 import type { AllocListStub, Allocation } from '../structs/alloc.js';
 import type { HttpApi } from './http.js';
+import { execInAlloc, type ExecCallOptions, type ExecStreams } from './alloc-exec.js';
 import type { QueryOptions, QueryResult, WriteOptions, WriteResult } from './query.js';
 
 /** Nomad's AllocStopResponse: the evaluation that replaces the stopped allocation. */
@@ -37,6 +38,14 @@ export class Allocations {
   /** POST /v1/client/allocation/:id/signal: send `signal` (e.g. "SIGHUP") to one task, or all. */
   signal(id: string, signal: string, task?: string, opts?: WriteOptions): Promise<WriteResult<unknown>> {
     return this.http.write('POST', `/v1/client/allocation/${encodeURIComponent(id)}/signal`, { Task: task ?? '', Signal: signal }, opts);
+  }
+
+  /**
+   * GET /v1/client/allocation/:id/exec (websocket): run `command` in a task of the
+   * allocation, streaming stdio; resolves with the command's exit code.
+   */
+  exec(id: string, command: string[], streams: ExecStreams, opts?: ExecCallOptions): Promise<number> {
+    return execInAlloc(this.http, id, command, streams, opts);
   }
 
   /** POST /v1/allocation/:id/stop: stop (and reschedule) one allocation. */

@@ -4,6 +4,7 @@
  * output and a fixed clock.
  */
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 
 export interface CliIo {
   /** One line of normal output (a newline is added). */
@@ -22,6 +23,12 @@ export interface CliIo {
   now: () => number;
   /** Aborted on Ctrl-C: long-running commands stop their requests and exit. */
   signal: AbortSignal;
+  /** stdin as a stream, for commands that forward it as it comes (`alloc exec`); absent where there is none. */
+  stdinStream?: Readable;
+  /** Whether stdin is a terminal (decides `alloc exec -t`'s default). */
+  stdinIsTTY?: boolean;
+  /** Raw bytes to stderr, respecting backpressure (`alloc exec`). */
+  writeRawErr?: (chunk: Uint8Array | string) => Promise<void>;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -45,7 +52,13 @@ export function processIo(): CliIo {
       new Promise((resolve, reject) => {
         process.stdout.write(chunk, (e) => (e ? reject(e) : resolve()));
       }),
+    writeRawErr: (chunk) =>
+      new Promise((resolve, reject) => {
+        process.stderr.write(chunk, (e) => (e ? reject(e) : resolve()));
+      }),
     readStdin: () => readAll(process.stdin),
+    stdinStream: process.stdin,
+    stdinIsTTY: process.stdin.isTTY === true,
     readLine: () =>
       new Promise((resolve) => {
         const rl = createInterface({ input: process.stdin });

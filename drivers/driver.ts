@@ -3,6 +3,7 @@
  * docker, wasi) implements it; the client's task runner only ever talks to this.
  * Drivers import structs/ only.
  */
+import type { Readable, Writable } from 'node:stream';
 import type { Task } from '../structs/job.js';
 import type { AllocatedTaskResources } from '../structs/resources.js';
 
@@ -85,6 +86,24 @@ export interface TaskStats {
   memoryRssBytes: number;
 }
 
+/** One command run inside a running task's environment (`alloc exec`). */
+export interface ExecOptions {
+  /** Program and arguments; the program is looked up in the task's PATH. */
+  command: string[];
+  /** The task's environment; the driver adapts it where the task sees other paths (chroot). */
+  env?: Record<string, string>;
+  /** Piped to the command's stdin; null gives it an empty, closed stdin. */
+  stdin: Readable | null;
+  stdout: Writable;
+  stderr: Writable;
+  /** Aborting kills the command (the user went away). */
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number;
+}
+
 export interface Driver {
   readonly name: string;
   fingerprint(): Promise<DriverFingerprint>;
@@ -104,4 +123,10 @@ export interface Driver {
   /** The task's current status, or null for a task this driver does not know. */
   inspect(taskId: string): Promise<TaskStatus | null>;
   stats(taskId: string): Promise<TaskStats | null>;
+  /**
+   * Run a command in the running task's environment (same filesystem view, user, namespaces
+   * and cgroup as the task) and stream its stdio; resolves with its exit code. Only drivers
+   * whose capabilities() say `exec: true` have it.
+   */
+  exec?(handle: TaskHandle, opts: ExecOptions): Promise<ExecResult>;
 }

@@ -72,6 +72,11 @@ export class AllocRunner {
   }
 
   /** The client's deployment health verdict, once reached. */
+  /** The allocation as the servers last sent it. */
+  allocation(): Allocation {
+    return this.alloc;
+  }
+
   deploymentStatus(): Allocation['DeploymentStatus'] {
     return this.alloc.DeploymentStatus ?? null;
   }
@@ -230,6 +235,11 @@ export class AllocRunner {
       };
       this.waiters.add(check);
     });
+  }
+
+  /** The allocation's task runners, in the group's task order (`alloc exec` picks one). */
+  taskRunners(): readonly TaskRunner[] {
+    return this.runners;
   }
 
   /** The task runners addressed by an operator request: the named one, or every running one. */

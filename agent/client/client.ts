@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
-import { isClientTerminal, type Allocation, type AllocClientUpdate } from '../../structs/alloc.js';
+import { isClientTerminal, type Allocation, type AllocClientUpdate, type TaskState } from '../../structs/alloc.js';
 import type { ClientHostVolumeConfig, Node, DriverInfo } from '../../structs/node.js';
 import type { Driver } from '../../drivers/driver.js';
 import { closeDriver } from '../../drivers/registry.js';
@@ -23,6 +23,8 @@ import { AllocRunner } from './alloc-runner.js';
 import { ClientStateDB, type LocalAllocState } from './client-state.js';
 import { AllocDir } from './alloc-dir.js';
 import type { AllocResourceUsage } from './alloc-stats.js';
+import { checkExecTarget, execInAlloc, type ExecStdio } from './alloc-exec.js';
+import type { ExecResult } from '../../drivers/driver.js';
 import { YurtError } from '../../structs/errors.js';
 import { collectTerminalAllocs, DEFAULT_GC_POLICY, diskUsagePercent, type GcCandidate } from './alloc-gc.js';
 
@@ -529,6 +531,16 @@ export class Client {
     return this.runners.has(allocId);
   }
 
+  /** A task's state as this client sees it now (fresher than what the servers hold). */
+  taskState(allocId: string, task: string): TaskState | undefined {
+    return this.runners.get(allocId)?.taskStates()[task];
+  }
+
+  /** An allocation this client tracks, as the servers last sent it; null if it has none such. */
+  allocation(allocId: string): Allocation | null {
+    return this.runners.get(allocId)?.allocation() ?? null;
+  }
+
   private runnerFor(allocId: string): AllocRunner {
     const r = this.runners.get(allocId);
     if (!r) throw new YurtError('not_found', `Unknown allocation "${allocId}"`);
@@ -546,6 +558,16 @@ export class Client {
   /** Nomad's `alloc signal`: sends `signal` to `task`, or to every running task ("Signaling"). */
   signalAlloc(allocId: string, task: string | undefined, signal: string): Promise<void> {
     return this.runnerFor(allocId).signalTasks(signal, task);
+  }
+
+  /** Throws what `execAlloc` would throw before running anything (unknown alloc or task, task not running). */
+  checkExec(allocId: string, task: string | undefined): void {
+    checkExecTarget(this.runnerFor(allocId), allocId, task);
+  }
+
+  /** Nomad's `alloc exec`: run `command` in `task`'s environment with the given stdio; resolves with its exit code. */
+  async execAlloc(allocId: string, task: string | undefined, command: string[], stdio: ExecStdio): Promise<ExecResult> {
+    return execInAlloc(this.runnerFor(allocId), allocId, task, command, stdio);
   }
 
   /** Nomad's AllocResourceUsage for the allocation's running tasks. */

@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import { TaskEventType, type Allocation, type TaskEvent, type TaskState } from '../../structs/alloc.js';
 import type { Task } from '../../structs/job.js';
-import type { Driver, ExitResult, TaskHandle, TaskStats } from '../../drivers/driver.js';
+import type { AllocatedResources, AllocatedTaskResources, NetworkResource } from '../../structs/resources.js';
+import type { Driver, ExecOptions, ExecResult, ExitResult, TaskHandle, TaskStats } from '../../drivers/driver.js';
 import { formatDuration } from '../../structs/duration.js';
 import { YurtError } from '../../structs/errors.js';
 import type { AllocDir } from './alloc-dir.js';
@@ -55,11 +56,14 @@ export class TaskRunner {
   private runningNow = false;
   /** An operator asked for a restart: the next exit restarts the task at once, outside the policy. */
   private restartRequested = false;
+  /** The driver's handle of the running task (`alloc exec` needs it); null when none runs. */
+  private handle: TaskHandle | null = null;
 
   constructor(private readonly d: TaskRunnerDeps) {
     this.taskId = `${d.alloc.ID}/${d.task.Name}`;
     if (d.restore) Object.assign(this.state, structuredClone(d.restore.state));
     else this.emit(taskEvent(TaskEventType.Received, { DisplayMessage: 'Task received by client' }));
+    this.handle = d.restore?.handle ?? null;
   }
 
   get name(): string {
@@ -201,6 +205,27 @@ export class TaskRunner {
     await driver.signal(this.taskId, name);
   }
 
+  /** `alloc exec`: run a command in the running task's environment (its env, dir, user, isolation). */
+  async exec(opts: Omit<ExecOptions, 'env'>): Promise<ExecResult> {
+    const { run, handle } = this.execTarget();
+    return run(handle, { ...opts, env: this.d.env });
+  }
+
+  /** Throws the error a user should see when `alloc exec` cannot reach this task now. */
+  checkExec(): void {
+    this.execTarget();
+  }
+
+  private execTarget(): { handle: TaskHandle; run: (handle: TaskHandle, opts: ExecOptions) => Promise<ExecResult> } {
+    const driver = this.d.driver;
+    if (!driver || !this.runningNow || this.handle === null) throw new YurtError('conflict', `task "${this.name}" is not running (state ${this.state.State})`);
+    if (driver.exec === undefined || !driver.capabilities().exec) {
+      throw new YurtError('unavailable', `driver ${driver.name} of task "${this.name}" does not support exec`);
+    }
+    const exec = driver.exec.bind(driver);
+    return { handle: this.handle, run: exec };
+  }
+
   /** The driver's current usage figures for the task; null when it is not running. */
   async stats(): Promise<TaskStats | null> {
     const driver = this.d.driver;
@@ -216,12 +241,7 @@ export class TaskRunner {
       taskGroup: this.d.alloc.TaskGroup,
       task,
       env: this.d.env,
-      resources: this.d.alloc.AllocatedResources.Tasks[task.Name] ?? {
-        Cpu: { CpuShares: task.Resources.CPU, ReservedCores: [] },
-        Memory: { MemoryMB: task.Resources.MemoryMB, MemoryMaxMB: task.Resources.MemoryMaxMB },
-        Networks: [],
-        Devices: [],
-      },
+      resources: taskResources(this.d.alloc.AllocatedResources, task),
       allocDir: this.d.allocDir.root,
       taskDir: this.d.allocDir.taskDir(task.Name),
       stdoutPath: this.d.allocDir.logPath(task.Name, 'stdout'),
@@ -232,6 +252,7 @@ export class TaskRunner {
     if (this.killRequested) void this.stopTask();
     this.state.State = 'running';
     this.state.StartedAt ??= new Date().toISOString();
+    this.handle = handle;
     await this.d.onHandle(handle);
     this.emit(taskEvent(TaskEventType.Started, { DisplayMessage: 'Task started by client' }));
     return this.waitExit(driver);
@@ -240,6 +261,7 @@ export class TaskRunner {
   private async waitExit(driver: Driver): Promise<ExitResult> {
     const exit = await driver.wait(this.taskId);
     this.runningNow = false;
+    this.handle = null;
     await driver.destroy(this.taskId).catch(() => undefined);
     await this.d.onHandle(null);
     return exit;
@@ -312,4 +334,34 @@ export class TaskRunner {
     this.state.Events.push(ev);
     if (this.state.Events.length > MAX_EVENTS) this.state.Events.splice(0, this.state.Events.length - MAX_EVENTS);
   }
+}
+
+/**
+ * What the driver gets: the task's own resources plus the group's network (Nomad's
+ * `network { port "http" {} }` at group level, whose ports every task of the group may map,
+ * e.g. docker's `ports = ["http"]`).
+ */
+export function taskResources(ar: AllocatedResources, task: Task): AllocatedTaskResources {
+  const own: AllocatedTaskResources = ar.Tasks[task.Name] ?? {
+    Cpu: { CpuShares: task.Resources.CPU, ReservedCores: [] },
+    Memory: { MemoryMB: task.Resources.MemoryMB, MemoryMaxMB: task.Resources.MemoryMaxMB },
+    Networks: [],
+    Devices: [],
+  };
+  const ports = ar.Shared.Ports;
+  const group: NetworkResource[] =
+    ports.length > 0
+      ? [
+          {
+            Mode: 'host',
+            Device: '',
+            CIDR: '',
+            IP: ports[0]?.HostIP ?? '',
+            MBits: 0,
+            ReservedPorts: [],
+            DynamicPorts: ports.map((p) => ({ Label: p.Label, Value: p.Value, To: p.To, HostNetwork: 'default' })),
+          },
+        ]
+      : ar.Shared.Networks;
+  return { ...own, Networks: [...own.Networks, ...group] };
 }

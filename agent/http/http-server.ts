@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server as NodeHttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ApiContext } from './api-context.js';
 import { YurtError } from '../../structs/errors.js';
@@ -14,6 +15,7 @@ import { agentRoutes } from './routes-agent.js';
 import { allocRoutes } from './routes-allocs.js';
 import { clientAllocRoutes } from './routes-client-alloc.js';
 import { clientFsRoutes } from './routes-client-fs.js';
+import { allocExecUpgrade, isExecPath } from './routes-alloc-exec.js';
 import { EventBroker, type EventBrokerOptions } from '../server/events/event-broker.js';
 import { eventRoutes } from './routes-events.js';
 import { deploymentRoutes } from './routes-deployments.js';
@@ -52,6 +54,8 @@ export interface HttpApiOptions {
 export class HttpApi {
   private server: NodeHttpServer | null = null;
   private readonly router: Router;
+  /** Websocket upgrades: only `alloc exec` uses one. */
+  private readonly onUpgrade: ReturnType<typeof allocExecUpgrade>;
   /** Fed from the state store from the moment the API exists, so `index=` can resume. */
   readonly events: EventBroker | null;
 
@@ -63,6 +67,8 @@ export class HttpApi {
     opts: HttpApiOptions = {},
   ) {
     const state = ctx.server?.state;
+    const guard = requestGuard({ state: state ?? null, aclEnabled: opts.aclEnabled ?? aclEnabledIn(ctx.config()) });
+    this.onUpgrade = allocExecUpgrade(ctx, guard, logger);
     this.router = new Router(
       state
         ? {
@@ -72,7 +78,7 @@ export class HttpApi {
             readBarrier: () => readBarrier(ctx),
           }
         : null,
-      requestGuard({ state: state ?? null, aclEnabled: opts.aclEnabled ?? aclEnabledIn(ctx.config()) }),
+      guard,
     );
     this.events = state ? new EventBroker(state, opts.eventBuffer) : null;
     this.router.add(...eventRoutes(() => this.events, opts.eventHeartbeatMs), ...jobRoutes(ctx), ...jobScaleRoutes(ctx), ...deploymentRoutes(ctx), ...allocRoutes(ctx), ...nodeRoutes(ctx), ...agentRoutes(ctx), ...clientFsRoutes(ctx), ...clientAllocRoutes(ctx), ...operatorRoutes(ctx), ...aclRoutes(ctx, logger, opts.aclEnabled ?? aclEnabledIn(ctx.config())), ...extraRoutes);
@@ -88,6 +94,10 @@ export class HttpApi {
       void this.router.dispatch(req, res);
     };
     const server = tls ? createHttpsServer(tls, handle) : createServer(handle);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (isExecPath(req.url)) this.onUpgrade(req, socket, head);
+      else socket.destroy();
+    });
     // A slow client cannot hold a connection forever.
     server.headersTimeout = 30_000;
     server.requestTimeout = 0;

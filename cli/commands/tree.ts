@@ -5,6 +5,7 @@
  */
 import type { Command, CommandGroup } from '../command.js';
 import { agentInfoCommand, systemGcCommand } from './agent-info.js';
+import { allocExecCommand } from './alloc-exec.js';
 import { allocLogsCommand } from './alloc-logs.js';
 import { allocRestartCommand } from './alloc-restart.js';
 import { allocSignalCommand } from './alloc-signal.js';
@@ -113,7 +114,7 @@ Inspect the status of an allocation:
 Stream a task's logs:
 
     $ yurt alloc logs -f <alloc-id> <task>`,
-  [allocLogsCommand, allocRestartCommand, allocSignalCommand, allocStatusCommand, allocStopCommand],
+  [allocExecCommand, allocLogsCommand, allocRestartCommand, allocSignalCommand, allocStatusCommand, allocStopCommand],
 );
 
 export const evalGroup = group(

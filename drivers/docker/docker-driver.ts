@@ -13,7 +13,8 @@ import { taskStatus } from '../task-status.js';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import type { Driver, DriverCapabilities, DriverFingerprint, ExitResult, TaskConfig, TaskHandle, TaskStats, TaskStatus } from '../driver.js';
+import type { Driver, DriverCapabilities, DriverFingerprint, ExecOptions, ExecResult, ExitResult, TaskConfig, TaskHandle, TaskStats, TaskStatus } from '../driver.js';
+import { execInContainer } from './container-exec.js';
 import { ValidationError, YurtError } from '../../structs/errors.js';
 import { parseSignal, type ParsedSignal } from '../process/signals.js';
 import { buildContainerOptions, sharedAllocDir, type HostCpu } from './container-options.js';
@@ -142,7 +143,7 @@ export class DockerDriver implements Driver {
   }
 
   capabilities(): DriverCapabilities {
-    return { sendSignals: true, exec: false, fsIsolation: 'image' };
+    return { sendSignals: true, exec: true, fsIsolation: 'image' };
   }
 
   validateConfig(config: Record<string, unknown>): string[] {
@@ -340,6 +341,12 @@ export class DockerDriver implements Driver {
       this.settle(t, exitResult(info.State, t.signalsSent));
     }
     return true;
+  }
+
+  async exec(handle: TaskHandle, opts: ExecOptions): Promise<ExecResult> {
+    const t = this.get(handle.taskId);
+    if (t.result !== null) throw new YurtError('conflict', `task ${handle.taskId} is not running`);
+    return execInContainer(this.docker, t.container, opts);
   }
 
   async inspect(taskId: string): Promise<TaskStatus | null> {

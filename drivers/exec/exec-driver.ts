@@ -13,13 +13,16 @@
  * Not done (Nomad's exec has them): capabilities (`cap_add`/`cap_drop`), a network
  * namespace per group.
  */
-import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readlink, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DriverCapabilities, DriverFingerprint, TaskConfig } from '../driver.js';
 import { YurtError } from '../../structs/errors.js';
 import { validateCommandConfig, type KeyValidator } from '../process/command-config.js';
 import type { TaskIsolation } from '../process/isolation.js';
+import { findTaskProcess, processUser, type ExecLine } from '../process/process-exec.js';
+import { JOIN_SCRIPT } from '../process/supervisor.js';
+import type { ProcessTaskState } from '../process/task-state.js';
 import { SupervisedDriver, type LaunchPlan, type SupervisedDriverOptions } from '../process/supervised-driver.js';
 import { detectCgroups, type CgroupDetection, type CgroupHost } from './cgroup-host.js';
 import { taskLimits } from './cgroup-files.js';
@@ -113,7 +116,7 @@ export class ExecDriver extends SupervisedDriver {
 
   /** fsIsolation is "chroot" once fingerprint() has found that the chroot works here. */
   capabilities(): DriverCapabilities {
-    return { sendSignals: true, exec: false, fsIsolation: this.chrootWorks ? 'chroot' : 'none' };
+    return { sendSignals: true, exec: true, fsIsolation: this.chrootWorks ? 'chroot' : 'none' };
   }
 
   validateConfig(config: Record<string, unknown>): string[] {
@@ -157,6 +160,26 @@ export class ExecDriver extends SupervisedDriver {
       await isolation.release();
       throw e;
     }
+  }
+
+  /**
+   * Join the task's cgroup (as root, before anything else), then nsenter the task's
+   * namespaces with its root and working directory and drop to its user, so the command
+   * sees exactly what the task sees and counts against its limits.
+   */
+  protected async execLine(state: ProcessTaskState, isolation: TaskIsolation | null, command: string[], env: Record<string, string>): Promise<ExecLine> {
+    const target = await findTaskProcess(state.pid, this.procRoot);
+    const user = await processUser(target, this.procRoot);
+    const nsenter = await this.requireProgram('nsenter');
+    const joins = isolation?.joinFiles ?? [];
+    const inChroot = (await readlink(join(this.procRoot, String(target), 'root')).catch(() => '/')) !== '/';
+    const argv = [
+      '/bin/sh', '-c', JOIN_SCRIPT, 'yurt-exec-join', String(joins.length), ...joins,
+      nsenter, `--target=${target}`, '--mount', '--uts', '--ipc', '--pid', '--root', '--wd',
+      ...(user.uid === 0 ? [] : [`--setuid=${user.uid}`, `--setgid=${user.gid}`]),
+      '--', ...command,
+    ];
+    return { argv, cwd: '/', env: inChroot ? chrootTaskEnv(env) : env };
   }
 
   protected restoreIsolation(state: Record<string, unknown> | undefined): TaskIsolation | null {

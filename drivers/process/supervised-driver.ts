@@ -12,7 +12,8 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Driver, DriverCapabilities, DriverFingerprint, ExitResult, TaskConfig, TaskHandle, TaskStats, TaskStatus } from '../driver.js';
+import type { Driver, DriverCapabilities, DriverFingerprint, ExecOptions, ExecResult, ExitResult, TaskConfig, TaskHandle, TaskStats, TaskStatus } from '../driver.js';
+import { runExecLine, type ExecLine } from './process-exec.js';
 import { ValidationError, YurtError } from '../../structs/errors.js';
 import { commandConfig, findProgram, resolveCommand } from './command-config.js';
 import type { ResourceUsage, TaskIsolation } from './isolation.js';
@@ -74,6 +75,8 @@ export abstract class SupervisedDriver implements Driver {
   abstract validateConfig(config: Record<string, unknown>): string[];
   /** Build the program line and create the isolation for one task. */
   protected abstract plan(cfg: TaskConfig, program: string, args: string[], runId: string): Promise<LaunchPlan>;
+  /** The program line that runs `command` next to the task (`alloc exec`). */
+  protected abstract execLine(state: ProcessTaskState, isolation: TaskIsolation | null, command: string[], env: Record<string, string>): Promise<ExecLine>;
   /** Rebuild the isolation from a handle's state (undefined for none). */
   protected abstract restoreIsolation(state: Record<string, unknown> | undefined): TaskIsolation | null;
 
@@ -219,6 +222,13 @@ export abstract class SupervisedDriver implements Driver {
     if (supervisorAlive) this.schedulePoll(t);
     else await this.finalize(t);
     return true;
+  }
+
+  async exec(handle: TaskHandle, opts: ExecOptions): Promise<ExecResult> {
+    const t = this.get(handle.taskId);
+    if (t.result !== null || !(await this.leaderAlive(t))) throw new YurtError('conflict', `task ${handle.taskId} is not running`);
+    if (opts.command.length === 0) throw new YurtError('invalid_argument', 'exec: command must not be empty');
+    return runExecLine(await this.execLine(t.state, t.isolation, opts.command, opts.env ?? {}), opts);
   }
 
   async inspect(taskId: string): Promise<TaskStatus | null> {

@@ -8,7 +8,10 @@
 import type { DriverCapabilities, DriverFingerprint, TaskConfig } from '../driver.js';
 import { YurtError } from '../../structs/errors.js';
 import { validateCommandConfig } from '../process/command-config.js';
+import { dirname } from 'node:path';
 import type { TaskIsolation } from '../process/isolation.js';
+import { processUser, type ExecLine } from '../process/process-exec.js';
+import type { ProcessTaskState } from '../process/task-state.js';
 import { prepareTaskDirs, sharedAllocDir } from '../process/task-dirs.js';
 import { isAgentUser, resolveTaskUser, setprivArgv } from '../process/task-user.js';
 import { SupervisedDriver, type LaunchPlan, type SupervisedDriverOptions } from '../process/supervised-driver.js';
@@ -47,7 +50,7 @@ export class RawExecDriver extends SupervisedDriver {
   }
 
   capabilities(): DriverCapabilities {
-    return { sendSignals: true, exec: false, fsIsolation: 'none' };
+    return { sendSignals: true, exec: true, fsIsolation: 'none' };
   }
 
   validateConfig(config: Record<string, unknown>): string[] {
@@ -64,6 +67,14 @@ export class RawExecDriver extends SupervisedDriver {
     }
     await prepareTaskDirs(cfg.taskDir, sharedAllocDir(cfg), user);
     return { argv: setprivArgv(await this.requireProgram('setpriv'), user, [program, ...args]), isolation: null };
+  }
+
+  /** In the task dir, with the task's environment, as the user the task runs as. */
+  protected async execLine(state: ProcessTaskState, _isolation: TaskIsolation | null, command: string[], env: Record<string, string>): Promise<ExecLine> {
+    const user = await processUser(state.pid, this.procRoot);
+    const argv = isAgentUser(user) ? command : setprivArgv(await this.requireProgram('setpriv'), user, command);
+    // The supervisor's status file lies in the task dir (supervised-driver.ts).
+    return { argv, cwd: dirname(state.statusPath), env };
   }
 
   protected restoreIsolation(): TaskIsolation | null {

@@ -1,0 +1,214 @@
+/**
+ * Nomad's `GET /v1/client/allocation/:id/exec?task=&command=<JSON array>&tty=`: a websocket
+ * over which a command runs in a task's environment. Frames are JSON text messages, as in
+ * Nomad's API docs (api-docs/client#exec-allocation):
+ *
+ *   client → agent  {"stdin":{"data":"<base64>"}}  {"stdin":{"close":true}}  {"tty_size":{...}}
+ *   agent → client  {"stdout":{"data":"<base64>"}} {"stderr":{"data":"<base64>"}}
+ *                   {"exited":true,"result":{"exit_code":N}}
+ *
+ * Everything a user can get wrong (unknown allocation or task, task not running, bad query,
+ * ACL) is answered as a plain HTTP error before the upgrade, so clients see a status code.
+ * An agent that does not run the allocation but is a server relays the websocket to the
+ * node's HTTP address, as routes-client-alloc.ts does for plain requests.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import WebSocket, { WebSocketServer, type RawData } from 'ws';
+import { asYurtError, YurtError } from '../../structs/errors.js';
+import type { RequestGuard } from '../acl/request-guard.js';
+import type { ApiContext } from './api-context.js';
+
+const EXEC_PATH = /^\/v1\/client\/allocation\/([^/]+)\/exec$/;
+/** The route as the ACL table names it (agent/acl/route-permissions.ts). */
+const EXEC_ROUTE = { method: 'GET', path: '/v1/client/allocation/:alloc/exec' };
+
+export interface ExecRequest {
+  allocId: string;
+  task: string | undefined;
+  command: string[];
+}
+
+/** Whether an upgrade request is for the exec endpoint (other upgrades are refused by the caller). */
+export function isExecPath(url: string | undefined): boolean {
+  return EXEC_PATH.test(new URL(url ?? '/', 'http://x').pathname);
+}
+
+/** The query of an exec request, checked; throws a 400-class error naming the bad parameter. */
+export function parseExecRequest(url: string): ExecRequest {
+  const u = new URL(url, 'http://x');
+  const m = EXEC_PATH.exec(u.pathname);
+  if (!m?.[1]) throw new YurtError('not_found', `no route for ${u.pathname}`);
+  const allocId = decodeURIComponent(m[1]);
+  const raw = u.searchParams.get('command');
+  if (raw === null || raw === '') throw new YurtError('invalid_argument', 'command: missing (a JSON array of strings, e.g. ["/bin/sh","-c","id"])');
+  let command: unknown;
+  try {
+    command = JSON.parse(raw);
+  } catch {
+    throw new YurtError('invalid_argument', `command: not valid JSON: ${raw}`);
+  }
+  if (!Array.isArray(command) || command.length === 0 || !command.every((c): c is string => typeof c === 'string') || command[0] === '') {
+    throw new YurtError('invalid_argument', 'command: must be a non-empty JSON array of strings');
+  }
+  const tty = u.searchParams.get('tty');
+  if (tty === 'true') throw new YurtError('invalid_argument', 'tty: interactive terminals are not supported yet; use tty=false');
+  const task = u.searchParams.get('task');
+  return { allocId, task: task === null || task === '' ? undefined : task, command };
+}
+
+/** The 'upgrade' listener for the agent's HTTP server. */
+export function allocExecUpgrade(ctx: ApiContext, guard: RequestGuard, logger: Logger): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  const wss = new WebSocketServer({ noServer: true });
+  return (req, socket, head) => {
+    socket.on('error', () => undefined);
+    void (async () => {
+      try {
+        const er = parseExecRequest(req.url ?? '/');
+        const query = new URL(req.url ?? '/', 'http://x').searchParams;
+        await guard(EXEC_ROUTE, { req, params: { alloc: er.allocId }, query, body: async () => undefined });
+        if (ctx.client?.hasAlloc(er.allocId)) {
+          ctx.client.checkExec(er.allocId, er.task);
+          wss.handleUpgrade(req, socket, head, (ws) => runSession(ctx, er, ws, logger));
+          return;
+        }
+        await relay(ctx, er.allocId, req, socket, head, wss);
+      } catch (e) {
+        refuse(socket, e instanceof RelayedRefusal ? e.refusal : asYurtError(e));
+      }
+    })();
+  };
+}
+
+/** What an upgrade is refused with: a local error, or the answer of the node it was relayed to. */
+interface Refusal {
+  httpStatus: number;
+  code: string;
+  message: string;
+}
+
+class RelayedRefusal extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
+  }
+}
+
+/** Answer an upgrade request with a plain HTTP error, as the router does for other routes. */
+function refuse(socket: Duplex, err: Refusal): void {
+  if (socket.destroyed) return;
+  const body = err.message.endsWith('\n') ? err.message : `${err.message}\n`;
+  const reason = err.httpStatus === 404 ? 'Not Found' : 'Error';
+  socket.end(
+    `HTTP/1.1 ${err.httpStatus} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Yurt-Error-Code: ${err.code}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function runSession(ctx: ApiContext, er: ExecRequest, ws: WebSocket, logger: Logger): void {
+  const stdin = new PassThrough();
+  const abort = new AbortController();
+  const frame = (stream: 'stdout' | 'stderr') =>
+    new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        if (ws.readyState !== WebSocket.OPEN) return cb();
+        ws.send(JSON.stringify({ [stream]: { data: chunk.toString('base64') } }), (err) => cb(err ?? null));
+      },
+    });
+  ws.on('message', (data: RawData, isBinary) => {
+    if (isBinary) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(rawText(data));
+    } catch {
+      return;
+    }
+    const input = (msg as { stdin?: { data?: unknown; close?: unknown } } | null)?.stdin;
+    if (input === undefined || input === null || typeof input !== 'object') return;
+    if (typeof input.data === 'string' && !stdin.writableEnded) stdin.write(Buffer.from(input.data, 'base64'));
+    if (input.close === true) stdin.end();
+    // tty_size frames have nothing to resize without a terminal.
+  });
+  ws.on('close', () => {
+    // The user went away: the command must not outlive the session.
+    abort.abort();
+    stdin.end();
+  });
+  ws.on('error', () => undefined);
+  const client = ctx.client;
+  if (!client) {
+    ws.close(1011, 'this agent runs no client');
+    return;
+  }
+  client
+    .execAlloc(er.allocId, er.task, er.command, { stdin, stdout: frame('stdout'), stderr: frame('stderr'), signal: abort.signal })
+    .then(
+      (r) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ exited: true, result: { exit_code: r.exitCode } }), () => ws.close(1000));
+      },
+      (e: unknown) => {
+        const err = asYurtError(e);
+        logger.debug({ alloc: er.allocId, err: err.message }, 'alloc exec failed');
+        if (ws.readyState !== WebSocket.OPEN) return;
+        ws.close(1011, closeReason(err.message));
+      },
+    );
+}
+
+/** A websocket close reason holds at most 123 bytes of UTF-8. */
+function closeReason(message: string): string {
+  let r = message;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
+/** The allocation runs on another node: open the same websocket there and pass frames both ways. */
+async function relay(ctx: ApiContext, allocId: string, req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer): Promise<void> {
+  const server = ctx.server;
+  const alloc = server?.state.allocById(allocId);
+  if (!server || !alloc) throw new YurtError('not_found', `Unknown allocation "${allocId}"`);
+  if (ctx.client && ctx.client.nodeId() === alloc.NodeID) throw new YurtError('not_found', `allocation ${allocId} is not running on this client`);
+  const node = server.state.nodeById(alloc.NodeID);
+  if (!node?.HTTPAddr) throw new YurtError('unavailable', `node ${alloc.NodeID} has no HTTP address to forward the request to`);
+  const headers: Record<string, string> = {};
+  for (const h of ['x-nomad-token', 'authorization']) {
+    const v = req.headers[h];
+    if (typeof v === 'string') headers[h] = v;
+  }
+  const upstream = new WebSocket(`ws://${node.HTTPAddr}${req.url ?? ''}`, { headers, handshakeTimeout: 30_000 });
+  await new Promise<void>((resolve, reject) => {
+    upstream.once('open', () => resolve());
+    upstream.once('unexpected-response', (_r, res) => {
+      // Relay the node's refusal (404, 409, ...) as it was given.
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => {
+        const code = res.headers['x-yurt-error-code'];
+        reject(new RelayedRefusal({ httpStatus: res.statusCode ?? 502, code: typeof code === 'string' ? code : 'internal', message: body.trim() || `node answered ${res.statusCode}` }));
+      });
+    });
+    upstream.once('error', (e) => reject(new YurtError('unavailable', `node ${alloc.NodeID} at ${node.HTTPAddr} did not answer: ${e.message}`, { cause: e })));
+  });
+  upstream.on('error', () => undefined);
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    ws.on('error', () => undefined);
+    ws.on('message', (d, isBinary) => {
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(rawPayload(d), { binary: isBinary });
+    });
+    upstream.on('message', (d, isBinary) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(rawPayload(d), { binary: isBinary });
+    });
+    ws.on('close', () => upstream.close());
+    upstream.on('close', (code, reason) => ws.close(code === 1005 || code === 1006 ? 1000 : code, reason));
+  });
+}
+
+function rawPayload(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data as ArrayBuffer);
+}

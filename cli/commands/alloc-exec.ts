@@ -1,0 +1,89 @@
+/**
+ * `yurt alloc exec [-task t] [-i=true] [-t=false] <alloc> <command> [args...]`: run a command
+ * in a running task's environment with its stdio streamed, as Nomad's `alloc exec`. The
+ * command's exit code becomes this CLI's exit code. Only non-TTY sessions for now.
+ */
+import { Writable } from 'node:stream';
+import { defineFlags, parseFlags } from '../../structs/flags.js';
+import type { Command } from '../command.js';
+import { apiClient, commandHelp, generalFlags, reportError } from '../command.js';
+import type { CliIo } from '../io.js';
+import { allocLookup } from '../lookups.js';
+import { resolvePrefix } from '../prefix.js';
+import { UsageError } from '../usage.js';
+import { YurtError } from '../../structs/errors.js';
+
+const flags = defineFlags({
+  task: { type: 'string', placeholder: 'task-name', help: 'Sets the task to exec command in. Required when the allocation has more than one task.' },
+  i: { type: 'bool', default: true, help: 'Pass stdin to the container, defaults to true.' },
+  t: { type: 'bool', help: 'Allocate a pseudo-tty, defaults to true if stdin is detected to be a tty session. Not supported yet.' },
+  job: { type: 'bool', help: 'Use a random allocation from the specified job ID (not supported yet).' },
+  verbose: { type: 'bool', help: 'Show full information.' },
+});
+
+export const allocExecCommand: Command = {
+  path: ['alloc', 'exec'],
+  synopsis: 'Execute commands in task',
+  help: commandHelp({
+    usage: 'yurt alloc exec [options] <allocation> <command> [<args>...]',
+    description: `Run command inside the environment of the given allocation and task.
+Its stdout and stderr are streamed back, stdin is forwarded (-i=false turns
+that off) and its exit code becomes this command's exit code.
+
+    $ yurt alloc exec -task web 5c8d /bin/sh -c 'cat /local/config'`,
+    general: true,
+    optionsTitle: 'Exec Specific Options',
+    flags,
+  }),
+  async run(io, argv) {
+    // Flags stop at the allocation id: what follows is the command and its own flags.
+    const spec = { ...generalFlags, ...flags };
+    let parsed;
+    try {
+      parsed = parseFlags(argv, spec, { interspersed: false });
+    } catch (err) {
+      if (err instanceof YurtError && err.code === 'invalid_argument') throw new UsageError(err.message);
+      throw err;
+    }
+    const { flags: f, args, set } = parsed;
+    if (args.length < 2) throw new UsageError('This command takes at least two arguments: <allocation> <command> [<args>...]');
+    if (f.job) throw new UsageError('-job is not supported yet: pass an allocation id');
+    const tty = set.has('t') ? f.t : io.stdinIsTTY === true;
+    if (tty) {
+      io.err('Error: interactive TTY sessions (-t) are not supported yet; run with -t=false');
+      return 1;
+    }
+    const client = apiClient(io, f);
+    const stub = await resolvePrefix(io, args[0] ?? '', allocLookup(client, { verbose: f.verbose, nowMs: io.now() }));
+    if (typeof stub === 'number') return stub;
+    const stdin = f.i && io.stdinStream !== undefined ? io.stdinStream : null;
+    try {
+      const code = await client.allocations.exec(
+        stub.ID,
+        args.slice(1),
+        { stdin, stdout: rawWriter(io.writeRaw), stderr: rawWriter(io.writeRawErr ?? errLines(io)) },
+        { ...(f.task !== undefined ? { task: f.task } : {}), signal: io.signal },
+      );
+      // Stop reading stdin so the process can exit when the command did not read all of it.
+      stdin?.pause();
+      return code;
+    } catch (err) {
+      stdin?.pause();
+      if (err instanceof YurtError && io.signal.aborted) return 130;
+      return reportError(io, 'failed to exec into task', err);
+    }
+  },
+};
+
+function rawWriter(write: (chunk: Uint8Array | string) => Promise<void>): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      write(chunk).then(() => cb(), cb);
+    },
+  });
+}
+
+/** Where the io has no raw stderr (in-process tests), whole text through `err`. */
+function errLines(io: CliIo): (chunk: Uint8Array | string) => Promise<void> {
+  return async (chunk) => io.err(Buffer.from(chunk).toString('utf8').replace(/\n$/, ''));
+}
