@@ -36,7 +36,8 @@ export async function startBenchCluster(serverHcl: string): Promise<BenchCluster
     const proc = spawn(
       process.execPath,
       [BIN, 'agent', '-server', '-bootstrap-expect', '3', '-node', name, '-data-dir', join(root, name), '-config', config, '-bind', '127.0.0.1', '-http-port', String(p.http), '-rpc-port', String(p.rpc), '-log-level', 'warn', ...join3],
-      { env: { ...process.env, YURT_FROM_SOURCE: '1' }, stdio: ['ignore', 'ignore', 'inherit'] },
+      // BENCH_FROM_DIST=1 runs the compiled build (npm run build), as production does: no tsx in memory.
+      { env: { ...process.env, ...(process.env['BENCH_FROM_DIST'] === '1' ? {} : { YURT_FROM_SOURCE: '1' }) }, stdio: ['ignore', 'ignore', 'inherit'] },
     );
     return { name, rpc: `127.0.0.1:${p.rpc}`, http: `http://127.0.0.1:${p.http}`, proc };
   });
