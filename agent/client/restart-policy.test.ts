@@ -55,6 +55,9 @@ void describe('restart tracker', () => {
   void it('batch tasks that exit 0 are done; service tasks restart; zero attempts never restart', () => {
     assert.deepEqual(new RestartTracker(policy({}), 'batch').next(true, 0), { kind: 'done', reason: REASON_UNNECESSARY });
     assert.equal(new RestartTracker(policy({}), 'service').next(true, 0).kind, 'restart');
+    // A prestart (non-sidecar) task of a service job is done once it succeeds; a failure still restarts.
+    assert.deepEqual(new RestartTracker(policy({}), 'service', () => 0, true).next(true, 0), { kind: 'done', reason: REASON_UNNECESSARY });
+    assert.equal(new RestartTracker(policy({}), 'service', () => 0, true).next(false, 0).kind, 'restart');
     assert.deepEqual(new RestartTracker(policy({ Attempts: 0, Mode: 'delay' }), 'service').next(false, 0), { kind: 'fail', reason: REASON_NO_RESTARTS });
   });
 });

@@ -33,12 +33,15 @@ export class RestartTracker {
     private readonly policy: RestartPolicy,
     private readonly jobType: JobType,
     private readonly random: () => number = Math.random,
+    /** A prestart/poststart/poststop task that is not a sidecar: it is meant to finish. */
+    private readonly ephemeral = false,
   ) {}
 
   /** @param exitedOk false for a non-zero exit, a signal or a start failure; @param nowMs wall clock in ms. */
   next(exitedOk: boolean, nowMs: number): RestartDecision {
     // Nomad restarts service and system tasks even after a clean exit: they are meant to run.
-    if (exitedOk && (this.jobType === 'batch' || this.jobType === 'sysbatch')) return { kind: 'done', reason: REASON_UNNECESSARY };
+    // Batch work and non-sidecar lifecycle tasks are meant to finish.
+    if (exitedOk && (this.ephemeral || this.jobType === 'batch' || this.jobType === 'sysbatch')) return { kind: 'done', reason: REASON_UNNECESSARY };
     if (this.policy.Attempts <= 0) return { kind: 'fail', reason: REASON_NO_RESTARTS };
     const intervalMs = this.policy.Interval / 1e6;
     if (this.intervalStart === null || nowMs > this.intervalStart + intervalMs) {

@@ -87,7 +87,8 @@ export class TaskRunner {
       return;
     }
     const policy = task.RestartPolicy ?? this.d.alloc.Job.TaskGroups.find((g) => g.Name === this.d.alloc.TaskGroup)?.RestartPolicy;
-    const tracker = new RestartTracker(policy ?? { Attempts: 0, Interval: 0, Delay: 0, Mode: 'fail' }, this.d.alloc.Job.Type);
+    const ephemeral = task.Lifecycle !== undefined && !task.Lifecycle.Sidecar;
+    const tracker = new RestartTracker(policy ?? { Attempts: 0, Interval: 0, Delay: 0, Mode: 'fail' }, this.d.alloc.Job.Type, Math.random, ephemeral);
     if (this.d.restore?.state.State === 'dead') return;
     let recovered = false;
     /** Set when the task was running before a restart and could not be reattached. */
