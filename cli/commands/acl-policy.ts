@@ -5,11 +5,10 @@ import { AclPolicies } from '../../api/acl.js';
 import { defineFlags } from '../../structs/flags.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, apiClient, commandHelp, generalFlags, reportError } from '../command.js';
-import { toJson } from '../json-output.js';
 import { expectArgs, parseArgs } from '../usage.js';
 import { formatPolicy, formatPolicyList } from './acl-view.js';
+import { deleteCommand, showCommand } from './resource-commands.js';
 
-const jsonFlag = defineFlags({ json: { type: 'bool', help: 'Output in the API JSON format.' } });
 const applyFlags = defineFlags({ description: { type: 'string', placeholder: 'description', help: 'Specifies a human readable description for the policy.' } });
 
 export const aclPolicyApplyCommand: Command = {
@@ -44,70 +43,37 @@ mistakes by file, line and column.`,
   },
 };
 
-export const aclPolicyListCommand: Command = {
+export const aclPolicyListCommand = showCommand({
   path: ['acl', 'policy', 'list'],
   synopsis: 'List ACL policies',
-  help: commandHelp({
-    usage: 'yurt acl policy list [options]',
-    description: 'List is used to list the ACL policies the token may see: all of them for a\nmanagement token, the ones it holds for any other.',
-    general: true,
-    optionsTitle: 'List Options',
-    flags: jsonFlag,
-  }),
-  async run(io, argv) {
-    const { flags: f, args } = parseArgs(argv, { ...generalFlags, ...jsonFlag });
-    expectArgs(args, 0, 0, 'no arguments');
-    try {
-      const list = (await new AclPolicies(apiClient(io, f)).list()).data;
-      io.out(f.json ? toJson(list) : formatPolicyList(list));
-      return EXIT_OK;
-    } catch (err) {
-      return reportError(io, 'Error listing ACL policies', err);
-    }
-  },
-};
+  usage: 'yurt acl policy list [options]',
+  description: 'List is used to list the ACL policies the token may see: all of them for a\nmanagement token, the ones it holds for any other.',
+  optionsTitle: 'List Options',
+  arg: null,
+  failure: 'Error listing ACL policies',
+  fetch: (c) => new AclPolicies(c).list(),
+  format: (l) => formatPolicyList(l),
+});
 
-export const aclPolicyInfoCommand: Command = {
+export const aclPolicyInfoCommand = showCommand({
   path: ['acl', 'policy', 'info'],
   synopsis: 'Fetch info on an ACL policy',
-  help: commandHelp({
-    usage: 'yurt acl policy info [options] <name>',
-    description: 'Info is used to fetch information on an existing ACL policy, its rules included.',
-    general: true,
-    optionsTitle: 'Info Options',
-    flags: jsonFlag,
-  }),
-  async run(io, argv) {
-    const { flags: f, args } = parseArgs(argv, { ...generalFlags, ...jsonFlag });
-    expectArgs(args, 1, 1, 'one argument: <name>');
-    try {
-      const p = (await new AclPolicies(apiClient(io, f)).info(args[0] ?? '')).data;
-      io.out(f.json ? toJson(p) : formatPolicy(p));
-      return EXIT_OK;
-    } catch (err) {
-      return reportError(io, 'Error fetching ACL policy', err);
-    }
-  },
-};
+  usage: 'yurt acl policy info [options] <name>',
+  description: 'Info is used to fetch information on an existing ACL policy, its rules included.',
+  optionsTitle: 'Info Options',
+  arg: '<name>',
+  failure: 'Error fetching ACL policy',
+  fetch: (c, name) => new AclPolicies(c).info(name),
+  format: (p) => formatPolicy(p),
+});
 
-export const aclPolicyDeleteCommand: Command = {
+export const aclPolicyDeleteCommand = deleteCommand({
   path: ['acl', 'policy', 'delete'],
   synopsis: 'Delete an existing ACL policy',
-  help: commandHelp({
-    usage: 'yurt acl policy delete [options] <name>',
-    description: 'Delete is used to delete an existing ACL policy. Tokens that name it lose what it granted.',
-    general: true,
-  }),
-  async run(io, argv) {
-    const { flags: f, args } = parseArgs(argv, generalFlags);
-    expectArgs(args, 1, 1, 'one argument: <name>');
-    const name = args[0] ?? '';
-    try {
-      await new AclPolicies(apiClient(io, f)).delete(name);
-    } catch (err) {
-      return reportError(io, 'Error deleting ACL policy', err);
-    }
-    io.out(`Successfully deleted "${name}" ACL policy!`);
-    return EXIT_OK;
-  },
-};
+  usage: 'yurt acl policy delete [options] <name>',
+  description: 'Delete is used to delete an existing ACL policy. Tokens that name it lose what it granted.',
+  arg: '<name>',
+  failure: 'Error deleting ACL policy',
+  remove: (c, name) => new AclPolicies(c).delete(name),
+  done: (name) => `Successfully deleted "${name}" ACL policy!`,
+});

@@ -7,6 +7,7 @@ import { EXIT_OK, apiClient, commandHelp, generalFlags, reportError } from '../c
 import { toJson } from '../json-output.js';
 import { UsageError, expectArgs, parseArgs } from '../usage.js';
 import { formatToken, formatTokenList } from './acl-view.js';
+import { deleteCommand, showCommand } from './resource-commands.js';
 
 const jsonFlag = defineFlags({ json: { type: 'bool', help: 'Output in the API JSON format.' } });
 
@@ -87,93 +88,49 @@ export const aclTokenUpdateCommand: Command = {
   },
 };
 
-export const aclTokenListCommand: Command = {
+export const aclTokenListCommand = showCommand({
   path: ['acl', 'token', 'list'],
   synopsis: 'List ACL tokens',
-  help: commandHelp({
-    usage: 'yurt acl token list [options]',
-    description: 'List is used to list existing ACL tokens (without their secrets). Requires a management token.',
-    general: true,
-    optionsTitle: 'List Options',
-    flags: jsonFlag,
-  }),
-  async run(io, argv) {
-    const { flags: f, args } = parseArgs(argv, { ...generalFlags, ...jsonFlag });
-    expectArgs(args, 0, 0, 'no arguments');
-    try {
-      const list = (await new AclTokens(apiClient(io, f)).list()).data;
-      io.out(f.json ? toJson(list) : formatTokenList(list, io.now()));
-      return EXIT_OK;
-    } catch (err) {
-      return reportError(io, 'Error listing tokens', err);
-    }
-  },
-};
+  usage: 'yurt acl token list [options]',
+  description: 'List is used to list existing ACL tokens (without their secrets). Requires a management token.',
+  optionsTitle: 'List Options',
+  arg: null,
+  failure: 'Error listing tokens',
+  fetch: (c) => new AclTokens(c).list(),
+  format: formatTokenList,
+});
 
-export const aclTokenInfoCommand: Command = {
+export const aclTokenInfoCommand = showCommand({
   path: ['acl', 'token', 'info'],
   synopsis: 'Fetch information on an existing token',
-  help: commandHelp({
-    usage: 'yurt acl token info [options] <token_accessor_id>',
-    description: 'Info is used to fetch information on an existing ACL token: any token with a\nmanagement token, otherwise only the token itself.',
-    general: true,
-    optionsTitle: 'Info Options',
-    flags: jsonFlag,
-  }),
-  async run(io, argv) {
-    const { flags: f, args } = parseArgs(argv, { ...generalFlags, ...jsonFlag });
-    expectArgs(args, 1, 1, 'one argument: <token_accessor_id>');
-    try {
-      const token = (await new AclTokens(apiClient(io, f)).info(args[0] ?? '')).data;
-      io.out(f.json ? toJson(token) : formatToken(token));
-      return EXIT_OK;
-    } catch (err) {
-      return reportError(io, 'Error fetching token', err);
-    }
-  },
-};
+  usage: 'yurt acl token info [options] <token_accessor_id>',
+  description: 'Info is used to fetch information on an existing ACL token: any token with a\nmanagement token, otherwise only the token itself.',
+  optionsTitle: 'Info Options',
+  arg: '<token_accessor_id>',
+  failure: 'Error fetching token',
+  fetch: (c, accessor) => new AclTokens(c).info(accessor),
+  format: (t) => formatToken(t),
+});
 
-export const aclTokenSelfCommand: Command = {
+export const aclTokenSelfCommand = showCommand({
   path: ['acl', 'token', 'self'],
   synopsis: 'Lookup self token',
-  help: commandHelp({
-    usage: 'yurt acl token self [options]',
-    description: 'Self is used to fetch information about the token this command sends\n(-token, YURT_TOKEN or NOMAD_TOKEN).',
-    general: true,
-    optionsTitle: 'Self Options',
-    flags: jsonFlag,
-  }),
-  async run(io, argv) {
-    const { flags: f, args } = parseArgs(argv, { ...generalFlags, ...jsonFlag });
-    expectArgs(args, 0, 0, 'no arguments');
-    try {
-      const token = (await new AclTokens(apiClient(io, f)).self()).data;
-      io.out(f.json ? toJson(token) : formatToken(token));
-      return EXIT_OK;
-    } catch (err) {
-      return reportError(io, 'Error fetching self token', err);
-    }
-  },
-};
+  usage: 'yurt acl token self [options]',
+  description: 'Self is used to fetch information about the token this command sends\n(-token, YURT_TOKEN or NOMAD_TOKEN).',
+  optionsTitle: 'Self Options',
+  arg: null,
+  failure: 'Error fetching self token',
+  fetch: (c) => new AclTokens(c).self(),
+  format: (t) => formatToken(t),
+});
 
-export const aclTokenDeleteCommand: Command = {
+export const aclTokenDeleteCommand = deleteCommand({
   path: ['acl', 'token', 'delete'],
   synopsis: 'Delete an existing ACL token',
-  help: commandHelp({
-    usage: 'yurt acl token delete [options] <token_accessor_id>',
-    description: 'Delete is used to delete an existing ACL token. Requires a management token.',
-    general: true,
-  }),
-  async run(io, argv) {
-    const { flags: f, args } = parseArgs(argv, generalFlags);
-    expectArgs(args, 1, 1, 'one argument: <token_accessor_id>');
-    const accessor = args[0] ?? '';
-    try {
-      await new AclTokens(apiClient(io, f)).delete(accessor);
-    } catch (err) {
-      return reportError(io, 'Error deleting token', err);
-    }
-    io.out(`Token ${accessor} successfully deleted`);
-    return EXIT_OK;
-  },
-};
+  usage: 'yurt acl token delete [options] <token_accessor_id>',
+  description: 'Delete is used to delete an existing ACL token. Requires a management token.',
+  arg: '<token_accessor_id>',
+  failure: 'Error deleting token',
+  remove: (c, accessor) => new AclTokens(c).delete(accessor),
+  done: (accessor) => `Token ${accessor} successfully deleted`,
+});

@@ -10,11 +10,9 @@ import type { Command } from '../command.js';
 import { EXIT_OK, apiClient, commandHelp, generalFlags, reportError } from '../command.js';
 import type { CliIo } from '../io.js';
 import { looksLikeJson, parseJsonText } from '../job-file.js';
-import { toJson } from '../json-output.js';
 import { expectArgs, parseArgs } from '../usage.js';
 import { formatNamespace, formatNamespaceList } from './namespace-view.js';
-
-const jsonFlag = defineFlags({ json: { type: 'bool', help: 'Output in the API JSON format.' } });
+import { deleteCommand, showCommand } from './resource-commands.js';
 
 const applyFlags = defineFlags({
   description: { type: 'string', placeholder: 'description', help: 'An optional human readable description for the namespace.' },
@@ -98,70 +96,37 @@ management token.`,
   },
 };
 
-export const namespaceListCommand: Command = {
+export const namespaceListCommand = showCommand({
   path: ['namespace', 'list'],
   synopsis: 'List namespaces',
-  help: commandHelp({
-    usage: 'yurt namespace list [options]',
-    description: 'List is used to list the namespaces the token has any capability in.',
-    general: true,
-    optionsTitle: 'List Options',
-    flags: jsonFlag,
-  }),
-  async run(io, argv) {
-    const { flags: f, args } = parseArgs(argv, { ...generalFlags, ...jsonFlag });
-    expectArgs(args, 0, 0, 'no arguments');
-    try {
-      const list = (await new Namespaces(apiClient(io, f)).list()).data;
-      io.out(f.json ? toJson(list) : formatNamespaceList(list));
-      return EXIT_OK;
-    } catch (err) {
-      return reportError(io, 'Error retrieving namespaces', err);
-    }
-  },
-};
+  usage: 'yurt namespace list [options]',
+  description: 'List is used to list the namespaces the token has any capability in.',
+  optionsTitle: 'List Options',
+  arg: null,
+  failure: 'Error retrieving namespaces',
+  fetch: (c) => new Namespaces(c).list(),
+  format: (l) => formatNamespaceList(l),
+});
 
-export const namespaceStatusCommand: Command = {
+export const namespaceStatusCommand = showCommand({
   path: ['namespace', 'status'],
-  synopsis: 'Display a namespace\'s status',
-  help: commandHelp({
-    usage: 'yurt namespace status [options] <namespace>',
-    description: 'Status is used to view the status of a particular namespace.',
-    general: true,
-    optionsTitle: 'Status Options',
-    flags: jsonFlag,
-  }),
-  async run(io, argv) {
-    const { flags: f, args } = parseArgs(argv, { ...generalFlags, ...jsonFlag });
-    expectArgs(args, 1, 1, 'one argument: <namespace>');
-    try {
-      const ns = (await new Namespaces(apiClient(io, f)).info(args[0] ?? '')).data;
-      io.out(f.json ? toJson(ns) : formatNamespace(ns));
-      return EXIT_OK;
-    } catch (err) {
-      return reportError(io, 'Error retrieving namespace', err);
-    }
-  },
-};
+  synopsis: "Display a namespace's status",
+  usage: 'yurt namespace status [options] <namespace>',
+  description: 'Status is used to view the status of a particular namespace.',
+  optionsTitle: 'Status Options',
+  arg: '<namespace>',
+  failure: 'Error retrieving namespace',
+  fetch: (c, name) => new Namespaces(c).info(name),
+  format: (n) => formatNamespace(n),
+});
 
-export const namespaceDeleteCommand: Command = {
+export const namespaceDeleteCommand = deleteCommand({
   path: ['namespace', 'delete'],
   synopsis: 'Delete a namespace',
-  help: commandHelp({
-    usage: 'yurt namespace delete [options] <namespace>',
-    description: 'Delete is used to remove a namespace. A namespace that still holds jobs, and the\ndefault namespace, cannot be deleted. Requires a management token.',
-    general: true,
-  }),
-  async run(io, argv) {
-    const { flags: f, args } = parseArgs(argv, generalFlags);
-    expectArgs(args, 1, 1, 'one argument: <namespace>');
-    const name = args[0] ?? '';
-    try {
-      await new Namespaces(apiClient(io, f)).delete(name);
-    } catch (err) {
-      return reportError(io, 'Error deleting namespace', err);
-    }
-    io.out(`Successfully deleted namespace "${name}"!`);
-    return EXIT_OK;
-  },
-};
+  usage: 'yurt namespace delete [options] <namespace>',
+  description: 'Delete is used to remove a namespace. A namespace that still holds jobs, and the\ndefault namespace, cannot be deleted. Requires a management token.',
+  arg: '<namespace>',
+  failure: 'Error deleting namespace',
+  remove: (c, name) => new Namespaces(c).delete(name),
+  done: (name) => `Successfully deleted namespace "${name}"!`,
+});
