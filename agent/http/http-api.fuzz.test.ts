@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { testGroup, testJob } from '../../scheduler/testing/fixtures.js';
 import { startTestServer, type TestServer } from '../server/testing/test-server.js';
+import { mutateAt } from '../../structs/testing/mutate-at.js';
 
 const SEED = 20261122;
 const HB = { minHeartbeatTtlMs: 5_000, heartbeatGraceMs: 5_000, maxHeartbeatsPerSecond: 50, failoverTtlMs: 10_000 };
@@ -128,22 +129,6 @@ const queryValue = fc.oneof(fc.constantFrom('', 'true', 'false', '-1', '0', '1e9
 const query = fc.array(fc.tuple(fc.oneof(fc.constantFrom(...queryKeys), fc.string({ maxLength: 6 })), queryValue), { maxLength: 4 });
 /** A blocking query, kept short so the test does not wait the default five minutes. */
 const blocking = fc.option(fc.tuple(fc.oneof(fc.nat(), fc.constantFrom(-1, 1e21)), fc.constantFrom('1ms', '30ms')), { nil: undefined });
-
-/** Replaces the value at a path chosen by `choices` (each picks a key/element, modulo). */
-function mutateAt(value: unknown, choices: readonly number[], replacement: unknown): unknown {
-  if (choices.length === 0 || typeof value !== 'object' || value === null) return replacement;
-  const [c, ...rest] = choices as [number, ...number[]];
-  if (Array.isArray(value)) {
-    if (value.length === 0) return replacement;
-    const copy = [...value];
-    copy[c % value.length] = mutateAt(value[c % value.length], rest, replacement);
-    return copy;
-  }
-  const keys = Object.keys(value);
-  if (keys.length === 0) return replacement;
-  const k = keys[c % keys.length]!;
-  return { ...value, [k]: mutateAt((value as Record<string, unknown>)[k], rest, replacement) };
-}
 
 const odd = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(null, -1, 0, 1e308, -1e308, '', [], {}, true, 'default', '*'));
 const jobBody = fc

@@ -16,6 +16,7 @@ import WebSocket from 'ws';
 import { testJob, testNode } from '../../scheduler/testing/fixtures.js';
 import { startTestServer, type TestServer } from '../server/testing/test-server.js';
 import { decodeFrame, MAX_FRAME_BYTES } from './rpc-protocol.js';
+import { mutateAt } from '../../structs/testing/mutate-at.js';
 
 const SEED = 20261122;
 const HB = { minHeartbeatTtlMs: 5_000, heartbeatGraceMs: 5_000, maxHeartbeatsPerSecond: 50, failoverTtlMs: 10_000 };
@@ -128,22 +129,6 @@ void test('an RPC frame over the size limit closes the connection (1009)', async
 });
 
 const methods = ['Status.Ping', 'Job.Register', 'Job.Evaluate', 'Job.Deregister', 'Node.Register', 'Node.UpdateStatus', 'Node.UpdateAlloc', 'Node.UpdateEligibility', 'Node.UpdateDrain', 'Node.WatchAllocs', 'System.GarbageCollect', 'Operator.SchedulerSetConfiguration'];
-
-/** Replaces the value at a path chosen by `choices` (each picks a key/element, modulo). */
-function mutateAt(value: unknown, choices: readonly number[], replacement: unknown): unknown {
-  if (choices.length === 0 || typeof value !== 'object' || value === null) return replacement;
-  const [c, ...rest] = choices as [number, ...number[]];
-  if (Array.isArray(value)) {
-    if (value.length === 0) return replacement;
-    const copy = [...value];
-    copy[c % value.length] = mutateAt(value[c % value.length], rest, replacement);
-    return copy;
-  }
-  const keys = Object.keys(value);
-  if (keys.length === 0) return replacement;
-  const k = keys[c % keys.length]!;
-  return { ...value, [k]: mutateAt((value as Record<string, unknown>)[k], rest, replacement) };
-}
 
 const oddValue = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(null, -1, 1e308, '', 'sentinel', [], {}, Number.NaN, true));
 

@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { YurtError } from '../errors.js';
 import { EXAMPLE_JOB, EXAMPLE_JOB_SHORT, jobToApiJSON, parseJobHCL, parseJobJSON } from './index.js';
+import { mutateAt } from '../testing/mutate-at.js';
 
 const SEED = 20261122;
 
@@ -83,31 +84,6 @@ void test('HCL job files: variables given on the command line with odd names and
     { seed: SEED, numRuns: 150 },
   );
 });
-
-/** Replaces the value at a path chosen by `choices` (each picks a key/element, modulo); with
- *  `addKey`, adds that key to the object reached instead. */
-function mutateAt(value: unknown, choices: readonly number[], replacement: unknown, addKey?: string): unknown {
-  if (addKey !== undefined && (choices.length === 0 || typeof value !== 'object' || value === null || Array.isArray(value))) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return replacement;
-    // JSON.parse-style own property, even for "__proto__".
-    const copy = { ...value };
-    Object.defineProperty(copy, addKey, { value: replacement, enumerable: true, writable: true, configurable: true });
-    return copy;
-  }
-  if (choices.length === 0 || typeof value !== 'object' || value === null) return replacement;
-  const [c, ...rest] = choices as [number, ...number[]];
-  if (Array.isArray(value)) {
-    if (value.length === 0) return replacement;
-    const i = c % value.length;
-    const copy = [...value];
-    copy[i] = mutateAt(value[i], rest, replacement, addKey);
-    return copy;
-  }
-  const keys = Object.keys(value);
-  if (keys.length === 0) return replacement;
-  const k = keys[c % keys.length]!;
-  return { ...value, [k]: mutateAt((value as Record<string, unknown>)[k], rest, replacement, addKey) };
-}
 
 void test('API JSON jobs: any field swapped for any value is accepted or refused with a user error', async () => {
   const base = jobToApiJSON(await parseJobHCL(testdata('full.hcl'), { filename: 'full.hcl' }));
