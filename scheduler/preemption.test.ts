@@ -5,7 +5,7 @@ import type { Job } from '../structs/job.js';
 import { GenericScheduler } from './generic-scheduler.js';
 import { selectPreemptions } from './preemption.js';
 import { SystemScheduler } from './system-scheduler.js';
-import { testEval, testGroup, testJob, testNode, testTask } from './testing/fixtures.js';
+import { testAlloc, testEval, testGroup, testJob, testNode, testTask } from './testing/fixtures.js';
 import { MemState, RecordingPlanner, testContext } from './testing/harness.js';
 
 const ctx = testContext(11);
@@ -17,38 +17,19 @@ const noDisk = { Sticky: false, SizeMB: 0, Migrate: false };
 /** A running allocation of a job with the given priority and size, for the unit tests. */
 function running(id: string, priority: number, cpu: number, mem: number): Allocation {
   const job = testJob({ ID: `job-${id}`, Priority: priority });
-  return {
+  return testAlloc(job, {
     ID: id,
-    Namespace: 'default',
     EvalID: '',
     Name: `${job.ID}.web[0]`,
     NodeID: 'n1',
     NodeName: 'node-n1',
-    JobID: job.ID,
-    Job: job,
     TaskGroup: 'web',
     AllocatedResources: {
       Tasks: { web: { Cpu: { CpuShares: cpu, ReservedCores: [] }, Memory: { MemoryMB: mem, MemoryMaxMB: 0 }, Networks: [], Devices: [] } },
       Shared: { DiskMB: 0, Networks: [], Ports: [] },
     },
-    Metrics: null,
-    DesiredStatus: 'run',
-    DesiredDescription: '',
-    DesiredTransition: {},
     ClientStatus: 'running',
-    ClientDescription: '',
-    TaskStates: {},
-    DeploymentID: '',
-    PreviousAllocation: '',
-    NextAllocation: '',
-    FollowupEvalID: '',
-    RescheduleTracker: null,
-    CreateIndex: 1,
-    ModifyIndex: 1,
-    AllocModifyIndex: 1,
-    CreateTime: 0,
-    ModifyTime: 0,
-  };
+  });
 }
 
 const ids = (l: Allocation[] | null) => (l === null ? null : l.map((a) => a.ID).sort());

@@ -1,6 +1,7 @@
 /**
  * Minimal, complete domain objects for scheduler tests.
  */
+import type { Allocation } from '../../structs/alloc.js';
 import type { Evaluation } from '../../structs/eval.js';
 import type { Job, Task, TaskGroup } from '../../structs/job.js';
 import type { Node } from '../../structs/node.js';
@@ -137,6 +138,41 @@ export function testEval(job: Job, over: Partial<Evaluation> = {}): Evaluation {
     SnapshotIndex: 0,
     CreateIndex: 11,
     ModifyIndex: 11,
+    CreateTime: 0,
+    ModifyTime: 0,
+    ...over,
+  };
+}
+
+/** A complete allocation of `job`'s first group, pending on no node; `over` sets the rest. */
+export function testAlloc(job: Job, over: Partial<Allocation> = {}): Allocation {
+  const group = job.TaskGroups[0]?.Name ?? 'g';
+  return {
+    ID: 'alloc-1',
+    Namespace: job.Namespace,
+    EvalID: 'eval-1',
+    Name: `${job.ID}.${group}[0]`,
+    NodeID: '',
+    NodeName: '',
+    JobID: job.ID,
+    Job: job,
+    TaskGroup: group,
+    AllocatedResources: { Tasks: {}, Shared: { DiskMB: 0, Networks: [], Ports: [] } },
+    Metrics: null,
+    DesiredStatus: 'run',
+    DesiredDescription: '',
+    DesiredTransition: {},
+    ClientStatus: 'pending',
+    ClientDescription: '',
+    TaskStates: {},
+    DeploymentID: '',
+    PreviousAllocation: '',
+    NextAllocation: '',
+    FollowupEvalID: '',
+    RescheduleTracker: null,
+    CreateIndex: 1,
+    ModifyIndex: 1,
+    AllocModifyIndex: 1,
     CreateTime: 0,
     ModifyTime: 0,
     ...over,
