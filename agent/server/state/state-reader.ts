@@ -6,12 +6,13 @@
 import type { RootDatabase, Database, Transaction } from 'lmdb';
 import { defaultNamespace, DEFAULT_NAMESPACE, type ACLPolicy, type ACLToken, type Namespace } from '../../../structs/acl.js';
 import type { Allocation } from '../../../structs/alloc.js';
+import type { Deployment } from '../../../structs/deployment.js';
 import type { Evaluation } from '../../../structs/eval.js';
 import type { Job } from '../../../structs/job.js';
 import type { Node } from '../../../structs/node.js';
 import { defaultSchedulerConfig, type SchedulerConfiguration } from '../scheduler-config.js';
 
-export const TABLES = ['jobs', 'job_versions', 'nodes', 'evals', 'allocs', 'scheduler_config', 'acl_policies', 'acl_tokens', 'namespaces'] as const;
+export const TABLES = ['jobs', 'job_versions', 'nodes', 'evals', 'allocs', 'scheduler_config', 'acl_policies', 'acl_tokens', 'namespaces', 'deployments'] as const;
 export type TableName = (typeof TABLES)[number];
 
 /** Allocations are stored without their embedded Job; it is re-attached from job_versions on read. */
@@ -36,6 +37,9 @@ export interface StateTables {
   aclTokens: Database<ACLToken, string>;
   aclTokensBySecret: Database<string, string>;
   namespaces: Database<Namespace, string>;
+  deployments: Database<Deployment, string>;
+  /** [namespace, jobId, deploymentId] → 1. */
+  deploymentsByJob: Database<number, [string, string, string]>;
   meta: Database<unknown, string>;
 }
 
@@ -69,31 +73,47 @@ export interface StateReader {
   /** A namespace; `default` always exists, stored or not. */
   namespace(name: string): Namespace | null;
   namespaces(prefix?: string): Namespace[];
+  deploymentById(id: string): Deployment | null;
+  deployments(prefix?: string): Deployment[];
+  /** A job's deployments, newest first (by CreateIndex). */
+  deploymentsByJob(namespace: string, jobId: string): Deployment[];
+  /** The job's newest deployment, or null. */
+  latestDeploymentByJob(namespace: string, jobId: string): Deployment | null;
 }
 
-/** A StateReader bound to one read transaction (or to the latest state when `txn` is undefined). */
+/**
+ * Reads of the tables kept in memory (see StateIndex), as one reader sees them: a snapshot at
+ * its commit, the live state at the latest, the FSM's writer with its own uncommitted writes.
+ */
+export interface IndexReads {
+  alloc(id: string): StoredAlloc | undefined;
+  /** Sorted allocation IDs. */
+  idsOnNode(nodeId: string): readonly string[];
+  idsOfJob(namespace: string, jobId: string): readonly string[];
+  /** Sorted by ID. */
+  allocList(prefix: string): StoredAlloc[];
+  jobVersion(namespace: string, jobId: string, version: number): Job | undefined;
+  node(id: string): Node | undefined;
+  /** Sorted by ID. */
+  nodeList(prefix: string): Node[];
+  /** The allocation with its job version attached; null when that version is missing. */
+  hydrate(stored: StoredAlloc): Allocation | null;
+}
+
+/**
+ * A StateReader over one LMDB read transaction (or the latest state when `txn` is undefined)
+ * for the tables read from disk, and over `reads` for those kept in memory.
+ */
 export class TableReader implements StateReader {
-  /**
-   * A snapshot never changes, so what it decoded once it can hand out again: schedulers read
-   * the same nodes, allocations and job versions many times per evaluation, and decoding them
-   * (an allocation carries its whole job) dominated the cost. Callers must not mutate what
-   * they get. The live reader (no transaction) never memoizes.
-   */
-  private readonly memo: Map<string, unknown> | null;
+  /** A snapshot's allocations per node, hydrated once: schedulers ask for the same nodes again and again. */
+  private readonly nodeAllocs: Map<string, Allocation[]> | null;
 
   constructor(
     protected readonly t: StateTables,
     private readonly txn: Transaction | undefined,
+    private readonly reads: IndexReads,
   ) {
-    this.memo = txn === undefined ? null : new Map();
-  }
-
-  private memoized<T>(key: string, load: () => T): T {
-    if (this.memo === null) return load();
-    if (this.memo.has(key)) return this.memo.get(key) as T;
-    const v = load();
-    this.memo.set(key, v);
-    return v;
+    this.nodeAllocs = txn !== undefined ? new Map() : null;
   }
 
   private get opts(): { transaction?: Transaction } {
@@ -123,7 +143,7 @@ export class TableReader implements StateReader {
   }
 
   jobVersion(namespace: string, id: string, version: number): Job | null {
-    return this.memoized(`jv\u0000${namespace}\u0000${id}\u0000${version}`, () => this.t.jobVersions.get([namespace, id, version], this.opts) ?? null);
+    return this.reads.jobVersion(namespace, id, version) ?? null;
   }
 
   jobVersions(namespace: string, id: string): Job[] {
@@ -140,15 +160,11 @@ export class TableReader implements StateReader {
   }
 
   nodeById(id: string): Node | null {
-    return this.memoized(`n\u0000${id}`, () => this.t.nodes.get(id, this.opts) ?? null);
+    return this.reads.node(id) ?? null;
   }
 
   nodes(prefix = ''): Node[] {
-    return this.memoized(`ns\u0000${prefix}`, () => {
-      const out: Node[] = [];
-      for (const { value } of this.t.nodes.getRange({ ...this.opts, start: prefix, end: prefix + KEY_MAX })) out.push(value);
-      return out;
-    }).slice();
+    return this.reads.nodeList(prefix);
   }
 
   evalById(id: string): Evaluation | null {
@@ -171,33 +187,32 @@ export class TableReader implements StateReader {
   }
 
   allocById(id: string): Allocation | null {
-    return this.memoized(`a\u0000${id}`, () => {
-      const stored = this.t.allocs.get(id, this.opts);
-      return stored ? this.hydrate(stored) : null;
-    });
+    const stored = this.reads.alloc(id);
+    return stored ? this.hydrate(stored) : null;
   }
 
   allocs(prefix = ''): Allocation[] {
-    const out: Allocation[] = [];
-    for (const { value } of this.t.allocs.getRange({ ...this.opts, start: prefix, end: prefix + KEY_MAX })) out.push(this.hydrate(value));
-    return out;
+    return this.reads.allocList(prefix).map((a) => this.hydrate(a));
   }
 
   allocsByNode(nodeId: string): Allocation[] {
-    return this.memoized(`an\u0000${nodeId}`, () => {
-      const out: Allocation[] = [];
-      for (const { key } of this.t.allocsByNode.getRange({ ...this.opts, start: [nodeId, ''], end: [nodeId, KEY_MAX] })) {
-        const a = this.allocById(key[1]);
-        if (a) out.push(a);
-      }
-      return out;
-    }).slice();
+    if (this.nodeAllocs === null) return this.allocsOf(this.reads.idsOnNode(nodeId));
+    let list = this.nodeAllocs.get(nodeId);
+    if (list === undefined) {
+      list = this.allocsOf(this.reads.idsOnNode(nodeId));
+      this.nodeAllocs.set(nodeId, list);
+    }
+    return list.slice();
   }
 
   allocsByJob(namespace: string, jobId: string): Allocation[] {
+    return this.allocsOf(this.reads.idsOfJob(namespace, jobId));
+  }
+
+  private allocsOf(ids: readonly string[]): Allocation[] {
     const out: Allocation[] = [];
-    for (const { key } of this.t.allocsByJob.getRange({ ...this.opts, start: [namespace, jobId, ''], end: [namespace, jobId, KEY_MAX] })) {
-      const a = this.allocById(key[2]);
+    for (const id of ids) {
+      const a = this.allocById(id);
       if (a) out.push(a);
     }
     return out;
@@ -256,27 +271,33 @@ export class TableReader implements StateReader {
     return out;
   }
 
+  deploymentById(id: string): Deployment | null {
+    return this.t.deployments.get(id, this.opts) ?? null;
+  }
+
+  deployments(prefix = ''): Deployment[] {
+    const out: Deployment[] = [];
+    for (const { value } of this.t.deployments.getRange({ ...this.opts, start: prefix, end: prefix + KEY_MAX })) out.push(value);
+    return out;
+  }
+
+  deploymentsByJob(namespace: string, jobId: string): Deployment[] {
+    const out: Deployment[] = [];
+    for (const { key } of this.t.deploymentsByJob.getRange({ ...this.opts, start: [namespace, jobId, ''], end: [namespace, jobId, KEY_MAX] })) {
+      const d = this.deploymentById(key[2]);
+      if (d) out.push(d);
+    }
+    return out.sort((a, b) => b.CreateIndex - a.CreateIndex);
+  }
+
+  latestDeploymentByJob(namespace: string, jobId: string): Deployment | null {
+    return this.deploymentsByJob(namespace, jobId)[0] ?? null;
+  }
+
   /** Re-attach the job version an allocation runs. */
-  protected hydrate(stored: StoredAlloc): Allocation {
-    const { JobVersion, ...rest } = stored;
-    const load = (): Job => {
-      const job = this.jobVersion(stored.Namespace, stored.JobID, JobVersion);
-      if (!job) throw new Error(`state inconsistency: allocation ${stored.ID} references missing job version ${stored.JobID}@${JobVersion}`);
-      return job;
-    };
-    // A snapshot decodes each job version once (memoized) and must read inside its transaction.
-    if (this.memo !== null) return { ...rest, Job: load() };
-    // The live state attaches the job lazily: most readers (the plan applier's fit checks,
-    // the FSM's status updates) never look at it, and decoding a whole job per allocation
-    // dominated their cost. Spreading or serializing the allocation reads it.
-    let job: Job | undefined;
-    return Object.defineProperty(rest, 'Job', {
-      get: () => (job ??= load()),
-      set: (v: Job) => {
-        job = v;
-      },
-      enumerable: true,
-      configurable: true,
-    }) as Allocation;
+  private hydrate(stored: StoredAlloc): Allocation {
+    const a = this.reads.hydrate(stored);
+    if (!a) throw new Error(`state inconsistency: allocation ${stored.ID} references missing job version ${stored.JobID}@${stored.JobVersion}`);
+    return a;
   }
 }

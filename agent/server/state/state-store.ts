@@ -14,11 +14,15 @@ import { mkdirSync } from 'node:fs';
 import { YurtError } from '../../../structs/errors.js';
 import type { ACLPolicy, ACLToken, Namespace } from '../../../structs/acl.js';
 import type { Allocation } from '../../../structs/alloc.js';
+import type { Deployment } from '../../../structs/deployment.js';
 import type { Evaluation } from '../../../structs/eval.js';
 import type { Job } from '../../../structs/job.js';
 import type { Node } from '../../../structs/node.js';
 import type { SchedulerConfiguration } from '../scheduler-config.js';
-import { KEY_MAX, TABLES, TableReader, type StateReader, type StateTables, type StoredAlloc, type TableName } from './state-reader.js';
+import { hasIndexChanges, jobVersionKey, StateIndex, type IndexChanges } from './state-index.js';
+import { pendingReads } from './pending-reads.js';
+import { KEY_MAX, TABLES, TableReader, type IndexReads, type StateReader, type StateTables, type StoredAlloc, type TableName } from './state-reader.js';
+import { LATEST } from './versioned-map.js';
 
 export interface StateChange {
   index: number;
@@ -31,7 +35,7 @@ export interface StateChange {
 
 /** One object a write touched. `key` is the table's key: an ID, or [namespace, id] for jobs. */
 export interface ChangedObject {
-  table: 'jobs' | 'nodes' | 'evals' | 'allocs' | 'scheduler_config';
+  table: 'jobs' | 'nodes' | 'evals' | 'allocs' | 'scheduler_config' | 'deployments';
   key: string | readonly [string, string];
   deleted: boolean;
 }
@@ -44,18 +48,44 @@ export interface StateSnapshot extends StateReader {
 /** Bumped when the snapshot layout changes incompatibly. */
 const SNAPSHOT_FORMAT = 'yurt-state-v1';
 
+/** The index in use; replaced wholesale when a Raft snapshot is restored. */
+interface IndexHolder {
+  current: StateIndex;
+}
+
+/** The newest state, from whichever index is current (a restore replaces it under live readers). */
+function liveReads(holder: IndexHolder): IndexReads {
+  return {
+    alloc: (id) => holder.current.alloc(id, LATEST),
+    idsOnNode: (nodeId) => holder.current.idsOnNode(nodeId, LATEST),
+    idsOfJob: (namespace, jobId) => holder.current.idsOfJob(namespace, jobId, LATEST),
+    allocList: (prefix) => holder.current.allocList(prefix, LATEST),
+    jobVersion: (namespace, jobId, version) => holder.current.jobVersion(namespace, jobId, version, LATEST),
+    node: (id) => holder.current.node(id, LATEST),
+    nodeList: (prefix) => holder.current.nodeList(prefix, LATEST),
+    hydrate: (stored) => holder.current.hydrate(stored, LATEST),
+  };
+}
+
 export class StateStore extends TableReader {
   private readonly events = new EventEmitter();
+  /** Commits so far: the AllocIndex's version numbers. */
+  private seq = 0;
+  /** Commit sequence of each open snapshot (with a count: several may share one). */
+  private readonly pinned = new Map<number, number>();
 
-  private constructor(private readonly tables: StateTables) {
-    super(tables, undefined);
+  private constructor(
+    private readonly tables: StateTables,
+    private readonly index: IndexHolder,
+  ) {
+    super(tables, undefined, liveReads(index));
     this.events.setMaxListeners(0);
   }
 
   static open(dir: string): StateStore {
     mkdirSync(dir, { recursive: true });
     const env = open({ path: dir, noSync: true, maxDbs: 32 });
-    return new StateStore({
+    const tables: StateTables = {
       env,
       jobs: env.openDB({ name: 'jobs' }),
       jobVersions: env.openDB({ name: 'job_versions' }),
@@ -70,8 +100,11 @@ export class StateStore extends TableReader {
       aclTokens: env.openDB({ name: 'acl_tokens' }),
       aclTokensBySecret: env.openDB({ name: 'idx_acl_tokens_by_secret' }),
       namespaces: env.openDB({ name: 'namespaces' }),
+      deployments: env.openDB({ name: 'deployments' }),
+      deploymentsByJob: env.openDB({ name: 'idx_deployments_by_job' }),
       meta: env.openDB({ name: 'meta' }),
-    });
+    };
+    return new StateStore(tables, { current: loadStateIndex(tables) });
   }
 
   async close(): Promise<void> {
@@ -80,16 +113,31 @@ export class StateStore extends TableReader {
 
   snapshot(): StateSnapshot {
     const txn = this.tables.env.useReadTransaction();
-    const reader = new TableReader(this.tables, txn);
+    const at = this.seq;
+    this.pinned.set(at, (this.pinned.get(at) ?? 0) + 1);
+    const reader = new TableReader(this.tables, txn, this.index.current.readsAt(at));
     let released = false;
+    const unpin = (): void => {
+      const n = this.pinned.get(at) ?? 0;
+      if (n <= 1) this.pinned.delete(at);
+      else this.pinned.set(at, n - 1);
+    };
     return Object.assign(reader, {
       release(): void {
         if (!released) {
           released = true;
           txn.done();
+          unpin();
         }
       },
     });
+  }
+
+  /** The oldest commit an open snapshot still reads (the next commit's number when none is open). */
+  private horizon(next: number): number {
+    let min = next;
+    for (const at of this.pinned.keys()) if (at < min) min = at;
+    return min;
   }
 
   /** The Raft index and term of the last entry applied to this store. */
@@ -102,7 +150,8 @@ export class StateStore extends TableReader {
    * `index` as its change index, and listeners hear about the change after commit.
    */
   write<T>(index: number, term: number, fn: (w: StateWriter) => T): T {
-    const w = new StateWriter(this.tables, index);
+    const changes: IndexChanges = { allocs: new Map(), jobVersions: new Map(), nodes: new Map() };
+    const w = new StateWriter(this.tables, index, pendingReads(this.index.current, changes), changes);
     const result = this.tables.env.transactionSync(() => {
       const r = fn(w);
       for (const t of w.touched) this.tables.meta.putSync(`index:${t}`, index);
@@ -110,6 +159,11 @@ export class StateStore extends TableReader {
       this.tables.meta.putSync('lastApplied', { index, term });
       return r;
     });
+    if (hasIndexChanges(w.indexChanges)) {
+      const next = this.seq + 1;
+      this.index.current.apply(w.indexChanges, next, this.horizon(next));
+      this.seq = next;
+    }
     if (w.touched.size > 0) {
       const change: StateChange = { index, tables: w.touched, allocNodes: w.allocNodes, objects: w.objects };
       this.events.emit('change', change);
@@ -156,6 +210,9 @@ export class StateStore extends TableReader {
       }
       this.tables.meta.putSync('lastApplied', { index, term });
     });
+    // Open snapshots keep the index they were made from; everyone else reads the restored one.
+    this.seq++;
+    this.index.current = loadStateIndex(this.tables, this.seq);
     const allocNodes = new Set<string>();
     for (const [, a] of tables.allocs ?? []) allocNodes.add((a as StoredAlloc).NodeID);
     const change: StateChange = { index, tables: new Set<TableName>(TABLES), allocNodes, objects: [] };
@@ -204,6 +261,16 @@ export class StateStore extends TableReader {
   }
 }
 
+function loadStateIndex(t: StateTables, seq = 0): StateIndex {
+  const allocs = new Map<string, StoredAlloc>();
+  for (const { value } of t.allocs.getRange()) allocs.set(value.ID, value);
+  const jobVersions = new Map<string, Job>();
+  for (const { key, value } of t.jobVersions.getRange()) jobVersions.set(jobVersionKey(...key), value);
+  const nodes = new Map<string, Node>();
+  for (const { value } of t.nodes.getRange()) nodes.set(value.ID, value);
+  return StateIndex.load({ allocs, jobVersions, nodes }, seq);
+}
+
 /** The mutations the FSM may perform, inside one write transaction. */
 export class StateWriter extends TableReader {
   readonly touched = new Set<TableName>();
@@ -211,19 +278,33 @@ export class StateWriter extends TableReader {
   readonly objects: ChangedObject[] = [];
   private readonly versionsPresent = new Set<string>();
 
+  /**
+   * @param reads the committed in-memory tables with this transaction's writes laid over them
+   * @param indexChanges where this transaction records its writes to those tables, for the
+   *   StateIndex once it commits
+   */
   constructor(
     private readonly tw: StateTables,
     readonly index: number,
+    reads: IndexReads,
+    readonly indexChanges: IndexChanges,
   ) {
-    super(tw, undefined);
+    super(tw, undefined, reads);
   }
 
   putJob(job: Job): void {
     this.tw.jobs.putSync([job.Namespace, job.ID], job);
     this.tw.jobVersions.putSync([job.Namespace, job.ID, job.Version], job);
+    this.indexChanges.jobVersions.set(jobVersionKey(job.Namespace, job.ID, job.Version), job);
     this.touched.add('jobs');
     this.touched.add('job_versions');
     this.objects.push({ table: 'jobs', key: [job.Namespace, job.ID], deleted: false });
+  }
+
+  /** Rewrite a stored version of a job (not the current one): a deployment marking it stable. */
+  putJobVersion(job: Job): void {
+    this.tw.jobVersions.putSync([job.Namespace, job.ID, job.Version], job);
+    this.touched.add('job_versions');
   }
 
   /** Update only the current-job row (status changes) without writing a new version. */
@@ -242,7 +323,10 @@ export class StateWriter extends TableReader {
     this.objects.push({ table: 'jobs', key: [namespace, id], deleted: true });
     const inUse = new Set(this.allocsByJobStored(namespace, id).map((a) => a.JobVersion));
     for (const { key } of this.tw.jobVersions.getRange({ start: [namespace, id, 0], end: [namespace, id, Number.MAX_SAFE_INTEGER] })) {
-      if (!inUse.has(key[2])) this.tw.jobVersions.removeSync(key);
+      if (!inUse.has(key[2])) {
+        this.tw.jobVersions.removeSync(key);
+        this.indexChanges.jobVersions.set(jobVersionKey(...key), null);
+      }
     }
     this.touched.add('jobs');
     this.touched.add('job_versions');
@@ -259,6 +343,7 @@ export class StateWriter extends TableReader {
 
   putNode(node: Node): void {
     this.tw.nodes.putSync(node.ID, node);
+    this.indexChanges.nodes.set(node.ID, node);
     this.touched.add('nodes');
     this.objects.push({ table: 'nodes', key: node.ID, deleted: false });
   }
@@ -329,12 +414,14 @@ export class StateWriter extends TableReader {
     this.tw.allocs.removeSync(id);
     this.tw.allocsByNode.removeSync([a.NodeID, id]);
     this.tw.allocsByJob.removeSync([a.Namespace, a.JobID, id]);
+    this.indexChanges.allocs.set(id, null);
     this.touched.add('allocs');
     this.allocNodes.add(a.NodeID);
     this.objects.push({ table: 'allocs', key: id, deleted: true });
     const current = this.tw.jobs.get([a.Namespace, a.JobID]);
     if (!current && !this.allocsByJobStored(a.Namespace, a.JobID).some((x) => x.JobVersion === a.JobVersion)) {
       this.tw.jobVersions.removeSync([a.Namespace, a.JobID, a.JobVersion]);
+      this.indexChanges.jobVersions.set(jobVersionKey(a.Namespace, a.JobID, a.JobVersion), null);
       this.touched.add('job_versions');
     }
   }
@@ -342,8 +429,25 @@ export class StateWriter extends TableReader {
   deleteNode(id: string): void {
     if (this.tw.nodes.get(id) === undefined) return;
     this.tw.nodes.removeSync(id);
+    this.indexChanges.nodes.set(id, null);
     this.touched.add('nodes');
     this.objects.push({ table: 'nodes', key: id, deleted: true });
+  }
+
+  putDeployment(d: Deployment): void {
+    this.tw.deployments.putSync(d.ID, d);
+    this.tw.deploymentsByJob.putSync([d.Namespace, d.JobID, d.ID], 1);
+    this.touched.add('deployments');
+    this.objects.push({ table: 'deployments', key: d.ID, deleted: false });
+  }
+
+  deleteDeployment(id: string): void {
+    const d = this.tw.deployments.get(id);
+    if (!d) return;
+    this.tw.deployments.removeSync(id);
+    this.tw.deploymentsByJob.removeSync([d.Namespace, d.JobID, id]);
+    this.touched.add('deployments');
+    this.objects.push({ table: 'deployments', key: id, deleted: true });
   }
 
   putEval(ev: Evaluation): void {
@@ -362,6 +466,7 @@ export class StateWriter extends TableReader {
     if (!this.versionsPresent.has(vk)) {
       if (!this.tw.jobVersions.doesExist(versionKey)) {
         this.tw.jobVersions.putSync(versionKey, job);
+        this.indexChanges.jobVersions.set(vk, job);
         this.touched.add('job_versions');
       }
       this.versionsPresent.add(vk);
@@ -371,6 +476,7 @@ export class StateWriter extends TableReader {
     this.tw.allocs.putSync(alloc.ID, stored);
     this.tw.allocsByNode.putSync([alloc.NodeID, alloc.ID], 1);
     this.tw.allocsByJob.putSync([alloc.Namespace, alloc.JobID, alloc.ID], 1);
+    this.indexChanges.allocs.set(alloc.ID, stored);
     this.touched.add('allocs');
     this.allocNodes.add(alloc.NodeID);
     this.objects.push({ table: 'allocs', key: alloc.ID, deleted: false });

@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StateStore } from './state-store.js';
+import { testAlloc, testJob } from '../../../scheduler/testing/fixtures.js';
+import type { Allocation } from '../../../structs/alloc.js';
+import { VersionedMap } from './versioned-map.js';
+
+function withStore(fn: (s: StateStore, dir: string) => Promise<void> | void): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'yurt-alloc-index-'));
+    const s = StateStore.open(dir);
+    try {
+      await fn(s, dir);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+const job = testJob();
+let index = 0;
+function put(s: StateStore, ...allocs: Allocation[]): void {
+  s.write(++index, 1, (w) => {
+    for (const a of allocs) w.putAlloc(a);
+  });
+}
+
+void test('a snapshot keeps reading the allocations of its moment while later writes land', withStore((s) => {
+  put(s, testAlloc(job, { ID: 'a1', NodeID: 'n1' }), testAlloc(job, { ID: 'a2', NodeID: 'n1' }));
+  const snap = s.snapshot();
+  put(s, testAlloc(job, { ID: 'a1', NodeID: 'n1', ClientStatus: 'running' }), testAlloc(job, { ID: 'a3', NodeID: 'n1' }));
+  s.write(++index, 1, (w) => w.deleteAlloc('a2'));
+  // Moved to another node: both nodes' lists change.
+  put(s, testAlloc(job, { ID: 'a3', NodeID: 'n2' }));
+
+  assert.deepEqual(snap.allocsByNode('n1').map((a) => [a.ID, a.ClientStatus]), [['a1', 'pending'], ['a2', 'pending']]);
+  assert.deepEqual(snap.allocsByNode('n2'), []);
+  assert.equal(snap.allocById('a3'), null);
+  assert.deepEqual(snap.allocsByJob(job.Namespace, job.ID).map((a) => a.ID), ['a1', 'a2']);
+
+  assert.deepEqual(s.allocsByNode('n1').map((a) => [a.ID, a.ClientStatus]), [['a1', 'running']]);
+  assert.deepEqual(s.allocsByNode('n2').map((a) => a.ID), ['a3']);
+  assert.equal(s.allocById('a2'), null);
+  assert.deepEqual(s.allocs().map((a) => a.ID), ['a1', 'a3']);
+  snap.release();
+
+  const later = s.snapshot();
+  assert.deepEqual(later.allocsByJob(job.Namespace, job.ID).map((a) => a.ID), ['a1', 'a3']);
+  later.release();
+}));
+
+void test('the index is rebuilt from LMDB when the store reopens, and after a snapshot restore', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'yurt-alloc-index-'));
+  try {
+    let s = StateStore.open(dir);
+    put(s, testAlloc(job, { ID: 'a1', NodeID: 'n1' }), testAlloc(job, { ID: 'a2', NodeID: 'n2' }));
+    const bytes = s.snapshotBytes();
+    put(s, testAlloc(job, { ID: 'a3', NodeID: 'n1' }));
+    await s.close();
+
+    s = StateStore.open(dir);
+    assert.deepEqual(s.allocsByNode('n1').map((a) => a.ID), ['a1', 'a3']);
+    const before = s.snapshot();
+    s.restoreBytes(bytes, 100, 2);
+    assert.deepEqual(s.allocsByNode('n1').map((a) => a.ID), ['a1']);
+    assert.equal(s.allocById('a3'), null);
+    // A snapshot taken before the restore still reads what it read.
+    assert.deepEqual(before.allocsByNode('n1').map((a) => a.ID), ['a1', 'a3']);
+    before.release();
+    await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('allocations read from the state are shared and frozen: changing one throws instead of corrupting others', withStore((s) => {
+  put(s, testAlloc(job, { ID: 'a1', NodeID: 'n1' }));
+  const a = s.allocById('a1')!;
+  assert.throws(() => {
+    (a.TaskStates as Record<string, unknown>)['x'] = {};
+  }, TypeError);
+  assert.throws(() => {
+    a.ClientStatus = 'failed';
+  }, TypeError);
+  // A changed copy is how state is changed (through the FSM).
+  const changed = { ...a, ClientStatus: 'failed' as const };
+  assert.equal(changed.ClientStatus, 'failed');
+  assert.equal(s.allocById('a1')!.ClientStatus, 'pending');
+  assert.equal(s.allocById('a1'), a, 'readers share one object until the allocation changes');
+}));
+
+void test('versioned map: old versions are dropped once no reader can see them', () => {
+  const m = new VersionedMap<string>();
+  m.set('k', 'v1', 1, 1);
+  m.set('k', 'v2', 2, 1); // a reader at 1 is open
+  m.set('k', 'v3', 3, 1);
+  assert.equal(m.get('k', 1), 'v1');
+  assert.equal(m.get('k', 2), 'v2');
+  assert.equal(m.get('k', 5), 'v3');
+  m.set('k', 'v4', 4, 4); // no reader older than 4: v1..v3 go
+  assert.equal(m.get('k', 3), undefined);
+  m.set('k', undefined, 5, 4); // deleted while a reader at 4 is open: it still sees v4
+  assert.equal(m.get('k', 4), 'v4');
+  assert.equal(m.get('k', 5), undefined);
+  m.sweep(5);
+  assert.equal(m.get('k', 4), undefined);
+  assert.deepEqual([...m.entries(10)], []);
+});
