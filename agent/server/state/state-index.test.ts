@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { StateStore } from './state-store.js';
 import { testAlloc, testJob } from '../../../scheduler/testing/fixtures.js';
 import type { Allocation } from '../../../structs/alloc.js';
+import fc from 'fast-check';
 import { VersionedMap } from './versioned-map.js';
+import { jobVersionKey, StateIndex } from './state-index.js';
+import type { StoredAlloc } from './state-reader.js';
 
 function withStore(fn: (s: StateStore, dir: string) => Promise<void> | void): () => Promise<void> {
   return async () => {
@@ -109,4 +112,59 @@ void test('versioned map: old versions are dropped once no reader can see them',
   m.sweep(5);
   assert.equal(m.get('k', 4), undefined);
   assert.deepEqual([...m.entries(10)], []);
+});
+
+void test('property: every pinned reader sees exactly the allocations of its commit, whatever came after', () => {
+  type Op = { kind: 'put'; id: number; node: number; job: number } | { kind: 'del'; id: number } | { kind: 'pin' } | { kind: 'unpin'; which: number };
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('put' as const), id: fc.integer({ min: 0, max: 15 }), node: fc.integer({ min: 0, max: 3 }), job: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ kind: fc.constant('del' as const), id: fc.integer({ min: 0, max: 15 }) }),
+    fc.record({ kind: fc.constant('pin' as const) }),
+    fc.record({ kind: fc.constant('unpin' as const), which: fc.nat() }),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.array(op, { minLength: 1, maxLength: 4 }), { maxLength: 40 }), (commits: Op[][]) => {
+      const job = testJob();
+      const jv = new Map([[jobVersionKey(job.Namespace, job.ID, job.Version), job]]);
+      const idx = StateIndex.load({ allocs: new Map(), jobVersions: jv, nodes: new Map() }, 0);
+      let model = new Map<string, { node: string; job: string }>();
+      const pins: Array<{ seq: number; model: Map<string, { node: string; job: string }> }> = [];
+      let seq = 0;
+      const check = (at: number, m: Map<string, { node: string; job: string }>): void => {
+        for (let n = 0; n < 4; n++) {
+          const want = [...m].filter(([, v]) => v.node === `n${n}`).map(([id]) => id).sort();
+          assert.deepEqual([...idx.idsOnNode(`n${n}`, at)], want);
+        }
+        for (let j = 0; j < 3; j++) {
+          const want = [...m].filter(([, v]) => v.job === `j${j}`).map(([id]) => id).sort();
+          assert.deepEqual([...idx.idsOfJob(job.Namespace, `j${j}`, at)], want);
+        }
+        for (let i = 0; i < 16; i++) assert.equal(idx.alloc(`a${i}`, at)?.NodeID, m.get(`a${i}`)?.node);
+      };
+      for (const ops of commits) {
+        const allocs = new Map<string, StoredAlloc | null>();
+        const next = new Map(model);
+        for (const o of ops) {
+          if (o.kind === 'pin') pins.push({ seq, model });
+          else if (o.kind === 'unpin') {
+            if (pins.length > 0) pins.splice(o.which % pins.length, 1);
+          } else if (o.kind === 'put') {
+            const { Job: _j, ...rest } = testAlloc(job, { ID: `a${o.id}`, NodeID: `n${o.node}`, JobID: `j${o.job}` });
+            allocs.set(`a${o.id}`, { ...rest, JobVersion: job.Version });
+            next.set(`a${o.id}`, { node: `n${o.node}`, job: `j${o.job}` });
+          } else {
+            allocs.set(`a${o.id}`, null);
+            next.delete(`a${o.id}`);
+          }
+        }
+        seq++;
+        const horizon = Math.min(seq, ...pins.map((p) => p.seq));
+        idx.apply({ allocs, jobVersions: new Map(), nodes: new Map() }, seq, horizon);
+        model = next;
+        check(seq, model);
+        for (const p of pins) check(p.seq, p.model);
+      }
+    }),
+    { seed: 42, numRuns: 200 },
+  );
 });

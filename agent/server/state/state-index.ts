@@ -176,19 +176,41 @@ function edit(m: Map<string, Edit>, key: string): Edit {
 function applyEdits(map: VersionedMap<readonly string[]>, edits: Map<string, Edit>, seq: number, horizon: number): void {
   for (const [key, e] of edits) {
     const current = map.get(key, LATEST) ?? NONE;
-    const kept = current.filter((id) => !e.remove.has(id) || e.add.has(id));
-    const have = new Set(kept);
-    let added = false;
-    for (const id of e.add) {
-      if (!have.has(id)) {
-        kept.push(id);
-        added = true;
-      }
+    let next: string[] | null = null;
+    for (const id of e.remove) {
+      if (e.add.has(id)) continue;
+      const at = sortedIndexOf(next ?? current, id);
+      if (at < 0) continue;
+      next ??= current.slice();
+      next.splice(at, 1);
     }
-    if (!added && kept.length === current.length) continue;
-    if (added) kept.sort();
-    map.set(key, kept.length === 0 ? undefined : Object.freeze(kept), seq, horizon);
+    for (const id of e.add) {
+      const list = next ?? current;
+      const at = insertionPoint(list, id);
+      if (list[at] === id) continue;
+      next ??= current.slice();
+      next.splice(at, 0, id);
+    }
+    if (next === null) continue;
+    map.set(key, next.length === 0 ? undefined : Object.freeze(next), seq, horizon);
   }
+}
+
+/** Where `id` is, or would go, in a sorted list (binary search: a node list holds thousands). */
+function insertionPoint(list: readonly string[], id: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function sortedIndexOf(list: readonly string[], id: string): number {
+  const at = insertionPoint(list, id);
+  return list[at] === id ? at : -1;
 }
 
 /**
