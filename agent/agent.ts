@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WsTransport } from '../consensus/transport/ws-transport.js';
@@ -15,6 +16,8 @@ import { clientOptionsFromConfig } from './client/client-options-from-config.js'
 import type { AgentMember, ApiContext } from './http/api-context.js';
 import { HttpApi } from './http/http-server.js';
 import { RpcServer } from './rpc/rpc-server.js';
+import { RpcClient } from './rpc/rpc-client.js';
+import { RemoteTokenResolver } from './acl/remote-token-resolver.js';
 import { ServerEndpoints } from './server/endpoints.js';
 import { ClusterEndpoints } from './server/cluster-endpoints.js';
 import { registerSchedulingEndpoints } from './server/scheduling-backend.js';
@@ -37,6 +40,8 @@ export class Agent {
   private dataDirLock: DataDirLock | null = null;
   private http: HttpApi | null = null;
   private telemetry: Telemetry | null = null;
+  /** A client-only agent's connection to the servers for resolving ACL tokens. */
+  private aclRpc: RpcClient | null = null;
   httpAddr: AddressInfo | null = null;
   rpcAddr: AddressInfo | null = null;
 
@@ -61,7 +66,7 @@ export class Agent {
     });
     this.telemetry = telemetry;
     if (c.server.enabled) {
-      this.rpc = new RpcServer(this.logger.child({ component: 'rpc' }));
+      this.rpc = new RpcServer(this.logger.child({ component: 'rpc' }), { rateLimit: { ratePerSec: c.limits.rpcRateLimit, burst: c.limits.rpcRateBurst } });
       this.rpcAddr = await this.rpc.listen(c.addresses.rpc, c.ports.rpc, rpcTls?.listen);
       const rpcAdvertise = advertiseWithPort(c.advertise.rpc, this.rpcAddr.port);
       const id = await persistentId(join(c.dataDir, 'server', 'node-id'));
@@ -121,7 +126,9 @@ export class Agent {
       config: () => ({ ...this.config, Version: { Version: YURT_VERSION } }),
     };
     if (this.server) telemetry.server = serverMetricsView(this.server);
-    this.http = new HttpApi(ctx, this.logger.child({ component: 'http' }), metricsRoutes(telemetry, c.telemetry.prometheusMetrics));
+    this.http = new HttpApi(ctx, this.logger.child({ component: 'http' }), metricsRoutes(telemetry, c.telemetry.prometheusMetrics), {
+      ...(this.server === null && c.acl.enabled ? { aclResolver: this.remoteAclResolver(rpcTls?.dial) } : {}),
+    });
     this.httpAddr = await this.http.listen(c.addresses.http, c.ports.http, tls && c.tls.http ? httpsServerOptions(tls) : undefined);
 
     if (c.client.enabled) {
@@ -132,6 +139,53 @@ export class Agent {
       });
       ctx.client = this.client;
       await this.client.start();
+    }
+  }
+
+  /**
+   * Without state of its own, a client agent with ACLs enabled asks the servers who a token
+   * is (ACL.ResolveToken) and caches the answer for acl.token_ttl, as Nomad's client does.
+   */
+  private remoteAclResolver(dialTls: ReturnType<typeof wsClientOptions> | undefined): RemoteTokenResolver {
+    const logger = this.logger.child({ component: 'acl' });
+    const servers = this.config.client.servers;
+    const rpc = servers.length > 0 ? new RpcClient({ servers, logger, ...(dialTls ? { tls: dialTls } : {}) }) : null;
+    this.aclRpc = rpc;
+    rpc?.start();
+    return new RemoteTokenResolver({
+      call: (method, args, timeoutMs) => (rpc ? rpc.call(method, args, timeoutMs) : Promise.reject(new Error('no servers configured (client.servers)'))),
+      ttlMs: this.config.acl.tokenTtlMs,
+      onStale: (err) => logger.warn({ err: err.message }, 'no server answered; using the cached ACL token past its TTL'),
+    });
+  }
+
+  /**
+   * SIGHUP: read the tls stanza's files again and hand the new certificate, key and CA to
+   * the HTTPS and RPC listeners, as Nomad reloads its TLS configuration; connections opened
+   * from now on use them, open ones keep theirs. Files that fail the checks of
+   * loadTlsMaterial are logged and the certificates in use are kept.
+   */
+  async reloadTls(): Promise<boolean> {
+    const c = this.config;
+    const logger = this.logger.child({ component: 'tls' });
+    try {
+      const m = await loadTlsMaterial(c);
+      if (!m) {
+        logger.info('TLS is not enabled; nothing to reload');
+        return false;
+      }
+      // Both contexts are built before either is swapped in, so a failure changes nothing.
+      const httpsOptions = httpsServerOptions(m);
+      const rpcOptions = rpcServerOptions(m);
+      createSecureContext(httpsOptions);
+      createSecureContext(rpcOptions);
+      const http = c.tls.http && this.http ? this.http.setSecureContext(httpsOptions) : false;
+      const rpc = c.tls.rpc && this.rpc ? this.rpc.setSecureContext(rpcOptions) : false;
+      logger.info({ serial: m.certificate.serialNumber, cert_file: c.tls.certFile, not_after: m.certificate.validTo, http, rpc }, 'TLS certificates reloaded');
+      return true;
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'TLS reload failed; keeping the certificates in use');
+      return false;
     }
   }
 
@@ -180,6 +234,7 @@ export class Agent {
       await this.client.shutdown();
     }
     await this.http?.close();
+    await this.aclRpc?.close();
     this.telemetry?.close();
     await this.endpoints?.close();
     // Raft stops before its transport, and the transport's sockets (upgraded connections on

@@ -45,6 +45,12 @@ async function main(argv: string[]): Promise<number> {
   if (config.devMode) process.stdout.write('==> No configuration files loaded\n==> Starting yurt agent in dev mode; data in ' + config.dataDir + '\n');
   const logger = createLogger({ level: config.logLevel, json: config.logJson });
   const agent = new Agent(config, logger);
+  // SIGHUP reloads the TLS certificates (Nomad reloads its configuration); without a
+  // handler Node would exit on it.
+  process.on('SIGHUP', () => {
+    process.stdout.write('==> Caught signal: hangup\n==> Reloading TLS certificates...\n');
+    void agent.reloadTls();
+  });
   try {
     await agent.start();
   } catch (e) {

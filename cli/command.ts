@@ -3,11 +3,12 @@
  * Options"), and how commands report failures.
  */
 import { ApiClient } from '../api/client.js';
-import { DEFAULT_ADDRESS } from '../api/config.js';
+import { DEFAULT_ADDRESS, resolveClientConfig } from '../api/config.js';
 import { asYurtError } from '../structs/errors.js';
 import { defineFlags, formatFlagHelp } from '../structs/flags.js';
 import type { FlagSpec } from '../structs/flags.js';
 import type { CliIo } from './io.js';
+import { resolveApiTls, tlsFetch, type ApiTlsFlagValues } from './api-tls.js';
 
 export interface Command {
   /** Words after `yurt`, e.g. ["job", "run"]. */
@@ -57,9 +58,33 @@ export const generalFlags = defineFlags({
     placeholder: 'token',
     help: 'The ACL token, sent as X-Nomad-Token. Overrides the YURT_TOKEN (or NOMAD_TOKEN) environment variable if set.',
   },
+  'ca-cert': {
+    type: 'string',
+    placeholder: 'path',
+    help: "Path to a PEM encoded CA cert file to use to verify the Yurt server's SSL certificate. Overrides the YURT_CACERT (or NOMAD_CACERT) environment variable if set.",
+  },
+  'client-cert': {
+    type: 'string',
+    placeholder: 'path',
+    help: 'Path to a PEM encoded client certificate for TLS authentication to the Yurt server. Must also specify -client-key. Overrides the YURT_CLIENT_CERT (or NOMAD_CLIENT_CERT) environment variable if set.',
+  },
+  'client-key': {
+    type: 'string',
+    placeholder: 'path',
+    help: 'Path to an unencrypted PEM encoded private key matching the client certificate from -client-cert. Overrides the YURT_CLIENT_KEY (or NOMAD_CLIENT_KEY) environment variable if set.',
+  },
+  'tls-server-name': {
+    type: 'string',
+    placeholder: 'value',
+    help: 'The server name to use as the SNI host when connecting via TLS, and to check its certificate against. Overrides the YURT_TLS_SERVER_NAME (or NOMAD_TLS_SERVER_NAME) environment variable if set.',
+  },
+  'tls-skip-verify': {
+    type: 'bool',
+    help: 'Do not verify TLS certificate. This is highly not recommended. Verification will also be skipped if YURT_SKIP_VERIFY (or NOMAD_SKIP_VERIFY) is set.',
+  },
 });
 
-export interface GeneralFlagValues {
+export interface GeneralFlagValues extends ApiTlsFlagValues {
   address: string | undefined;
   region: string | undefined;
   namespace: string | undefined;
@@ -93,10 +118,10 @@ function indent(text: string): string {
 }
 
 export function apiClient(io: CliIo, flags: GeneralFlagValues): ApiClient {
-  return ApiClient.fromEnv(
-    { address: flags.address, region: flags.region, namespace: flags.namespace, token: flags.token },
-    io.env,
-  );
+  const config = resolveClientConfig({ address: flags.address, region: flags.region, namespace: flags.namespace, token: flags.token }, io.env);
+  // Only an https:// address needs the TLS transport; plain HTTP keeps the global fetch.
+  if (!config.address.startsWith('https://')) return new ApiClient(config);
+  return new ApiClient(config, tlsFetch(resolveApiTls(flags, io.env)));
 }
 
 /** Prints `<what>: <message>` on stderr and gives the error exit code. */

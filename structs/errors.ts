@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'timeout'
   | 'unavailable'
   | 'permission_denied'
+  | 'rate_limited'
   | 'corrupted'
   | 'internal';
 
@@ -35,6 +36,8 @@ const statusByCode: Record<ErrorCode, number> = {
   timeout: 504,
   unavailable: 503,
   permission_denied: 403,
+  // A caller sending faster than its connection's RPC rate limit (agent/rpc/rpc-rate-limit.ts).
+  rate_limited: 429,
   corrupted: 500,
   internal: 500,
 };

@@ -207,6 +207,9 @@ function probes(): Probe[] {
     p('GET', () => `/v1/evaluation/${webEvalId}`, 'ns:read-job'),
     p('GET', () => `/v1/evaluation/${webEvalId}/allocations`, 'ns:read-job'),
     p('GET', () => `/v1/client/fs/logs/${webAllocId}?task=t&type=stdout&plain=true`, 'ns:read-logs'),
+    p('GET', () => `/v1/client/fs/ls/${webAllocId}?path=/`, 'ns:read-fs'),
+    p('GET', () => `/v1/client/fs/stat/${webAllocId}?path=/alloc`, 'ns:read-fs'),
+    p('GET', () => `/v1/client/fs/cat/${webAllocId}?path=/alloc/logs/t.stdout.0`, 'ns:read-fs'),
     p('GET', () => `/v1/client/allocation/${webAllocId}/stats`, 'ns:read-job'),
     p('POST', `/v1/client/allocation/${NO_ID}/restart`, 'ns:alloc-lifecycle', {}),
     p('POST', `/v1/client/allocation/${NO_ID}/signal`, 'ns:alloc-lifecycle', { Signal: 'SIGHUP' }),
@@ -256,7 +259,7 @@ interface Grant {
   coarse?: { kind: 'node' | 'agent' | 'operator'; level: 'read' | 'write' };
 }
 
-const NS_GRANTS = ['list-jobs', 'parse-job', 'read-job', 'submit-job', 'read-logs', 'alloc-lifecycle', 'read-job-scaling', 'scale-job', 'alloc-exec'];
+const NS_GRANTS = ['list-jobs', 'parse-job', 'read-job', 'submit-job', 'read-logs', 'read-fs', 'alloc-lifecycle', 'read-job-scaling', 'scale-job', 'alloc-exec'];
 const COARSE: Array<Grant['coarse'] & object> = (['node', 'agent', 'operator'] as const).flatMap((kind) => (['read', 'write'] as const).map((level) => ({ kind, level })));
 
 function grants(): Grant[] {

@@ -12,7 +12,7 @@ import { YurtError } from '../../structs/errors.js';
 import type { StateReader } from '../server/state/state-reader.js';
 import { allowed, PERMISSION_DENIED } from './authorize.js';
 import { permissionFor, type NamespaceSource } from './route-permissions.js';
-import { TokenResolver, type Identity } from './token-resolver.js';
+import { TokenResolver, type Identity, type IdentityResolver } from './token-resolver.js';
 
 /** What the hook needs to see of a request (the router's RequestContext satisfies it). */
 export interface GuardedRequest {
@@ -53,26 +53,41 @@ export function aclEnabledIn(config: unknown): boolean {
 
 const SUBMIT_ROUTES = new Set(['POST /v1/jobs', 'POST /v1/job/:id', 'POST /v1/job/:id/plan']);
 
+export interface RequestGuardOptions {
+  /** The server's state; null on an agent that is not a server. */
+  state: StateReader | null;
+  aclEnabled: boolean;
+  nowMs?: () => number;
+  /**
+   * Resolves tokens where there is no state to read them from: a client-only agent asks the
+   * servers (remote-token-resolver.ts). A server resolves from its own state.
+   */
+  resolver?: IdentityResolver;
+  /** The namespace of an allocation this agent's client runs, for agents without state. */
+  allocNamespace?: (allocId: string) => string | undefined;
+}
+
 /**
- * The guard for an agent. `state` is null on an agent that is not a server: with ACLs
- * enabled it can resolve no token, so only public routes are served there.
+ * The guard for an agent. A server resolves tokens from its state; a client-only agent with
+ * ACLs enabled through `resolver`, and then serves the routes about its own allocations
+ * (logs, files, exec, stats, restart, signal); without either it serves only public routes.
  */
-export function requestGuard(opts: { state: StateReader | null; aclEnabled: boolean; nowMs?: () => number }): RequestGuard {
+export function requestGuard(opts: RequestGuardOptions): RequestGuard {
   const state = opts.state;
-  const resolver = state ? new TokenResolver(state, opts.nowMs) : null;
+  const resolver = state ? new TokenResolver(state, opts.nowMs) : (opts.resolver ?? null);
   return async (route, rc) => {
     const key = `${route.method} ${route.path}`;
     const permission = permissionFor(route.method, route.path);
     if (state && SUBMIT_ROUTES.has(key)) {
-      for (const n of await namespacesOf(state, permission.kind === 'namespace' ? permission.from : 'job-body', rc)) {
+      for (const n of await namespacesOf(state, opts.allocNamespace, permission.kind === 'namespace' ? permission.from : 'job-body', rc)) {
         if (!state.namespace(n)) throw new YurtError('invalid_argument', `nonexistent namespace "${n}"`);
       }
     }
     if (!opts.aclEnabled || permission.kind === 'public') return;
-    if (!resolver || !state) throw new YurtError('unavailable', 'ACLs are enabled and this agent is not a server: send the request to a server');
+    if (!resolver) throw new YurtError('unavailable', 'ACLs are enabled and this agent is not a server: send the request to a server');
     const identity = await resolver.resolve(requestSecret(rc.req));
     identities.set(rc.req, identity);
-    const namespaces = permission.kind === 'namespace' || permission.kind === 'namespace-any' ? await namespacesOf(state, permission.from, rc) : [];
+    const namespaces = permission.kind === 'namespace' || permission.kind === 'namespace-any' ? await namespacesOf(state, opts.allocNamespace, permission.from, rc) : [];
     if (!allowed(permission, identity.acl, namespaces)) throw new YurtError('permission_denied', PERMISSION_DENIED);
   };
 }
@@ -82,14 +97,24 @@ function queryNamespace(rc: GuardedRequest): string | undefined {
   return ns === null || ns === '' ? undefined : ns;
 }
 
-/** The namespaces a request acts in; `?namespace=*` means every namespace there is. */
-async function namespacesOf(state: StateReader, from: NamespaceSource, rc: GuardedRequest): Promise<string[]> {
+/**
+ * The namespaces a request acts in; `?namespace=*` means every namespace there is, which
+ * only a server knows.
+ */
+async function namespacesOf(
+  state: StateReader | null,
+  localAllocNamespace: ((allocId: string) => string | undefined) | undefined,
+  from: NamespaceSource,
+  rc: GuardedRequest,
+): Promise<string[]> {
   const firstParam = Object.values(rc.params)[0] ?? '';
   switch (from) {
     case 'query':
     case 'query-or-all': {
       const q = queryNamespace(rc) ?? (from === 'query' ? DEFAULT_NAMESPACE : '*');
-      return q === '*' ? state.namespaces().map((n) => n.Name) : [q];
+      if (q !== '*') return [q];
+      if (!state) throw new YurtError('unavailable', 'this agent is not a server and does not know every namespace: send the request to a server');
+      return state.namespaces().map((n) => n.Name);
     }
     case 'job-body':
     case 'job-body-strict': {
@@ -99,9 +124,9 @@ async function namespacesOf(state: StateReader, from: NamespaceSource, rc: Guard
       return [jobNs ?? DEFAULT_NAMESPACE];
     }
     case 'alloc':
-      return [state.allocById(firstParam)?.Namespace ?? queryNamespace(rc) ?? DEFAULT_NAMESPACE];
+      return [state?.allocById(firstParam)?.Namespace ?? localAllocNamespace?.(firstParam) ?? queryNamespace(rc) ?? DEFAULT_NAMESPACE];
     case 'eval':
-      return [state.evalById(firstParam)?.Namespace ?? queryNamespace(rc) ?? DEFAULT_NAMESPACE];
+      return [state?.evalById(firstParam)?.Namespace ?? queryNamespace(rc) ?? DEFAULT_NAMESPACE];
     case 'path':
       return [rc.params['name'] ?? firstParam];
   }

@@ -70,6 +70,11 @@ export const ROUTE_PERMISSIONS: ReadonlyMap<string, Permission> = new Map<string
   ['GET /v1/job/:id/deployment', ns('read-job')],
   ['GET /v1/deployments', ns('read-job')],
   ['GET /v1/deployment/:id', ns('read-job')],
+  ['GET /v1/deployment/allocations/:id', ns('read-job')],
+  ['POST /v1/deployment/fail/:id', ns('submit-job')],
+  ['POST /v1/deployment/pause/:id', ns('submit-job')],
+  ['POST /v1/deployment/promote/:id', ns('submit-job')],
+  ['POST /v1/deployment/allocation-health/:id', ns('submit-job')],
   // Allocations and evaluations: the namespace of the object itself.
   ['GET /v1/allocations', ns('read-job', 'query-or-all')],
   ['GET /v1/allocation/:id', ns('read-job', 'alloc')],
@@ -80,6 +85,9 @@ export const ROUTE_PERMISSIONS: ReadonlyMap<string, Permission> = new Map<string
   ['GET /v1/evaluation/:id/allocations', ns('read-job', 'eval')],
   // The client's view of its allocations.
   ['GET /v1/client/fs/logs/:alloc', ns('read-logs', 'alloc')],
+  ['GET /v1/client/fs/ls/:alloc', ns('read-fs', 'alloc')],
+  ['GET /v1/client/fs/stat/:alloc', ns('read-fs', 'alloc')],
+  ['GET /v1/client/fs/cat/:alloc', ns('read-fs', 'alloc')],
   ['GET /v1/client/allocation/:alloc/stats', ns('read-job', 'alloc')],
   ['POST /v1/client/allocation/:alloc/restart', ns('alloc-lifecycle', 'alloc')],
   ['POST /v1/client/allocation/:alloc/signal', ns('alloc-lifecycle', 'alloc')],

@@ -16,10 +16,15 @@ export interface Identity {
   acl: Acl;
 }
 
+/** What the request guard needs: a secret (undefined: none sent) to an identity, or permission_denied. */
+export interface IdentityResolver {
+  resolve(secret: string | undefined): Promise<Identity>;
+}
+
 /** Past this many cached parses the cache starts over; policies rarely number that many. */
 const MAX_CACHED_POLICIES = 1024;
 
-export class TokenResolver {
+export class TokenResolver implements IdentityResolver {
   private readonly parsed = new Map<string, Promise<PolicyRules | null>>();
 
   constructor(

@@ -124,6 +124,17 @@ export interface TlsConfig {
   tlsMinVersion: TlsVersion;
 }
 
+/**
+ * The `limits` stanza. Nomad's has connection limits; yurt adds a request rate per RPC
+ * connection, so one misbehaving or compromised client cannot monopolise a server.
+ */
+export interface LimitsConfig {
+  /** Requests per second one RPC connection may sustain; 0 turns the limit off. */
+  rpcRateLimit: number;
+  /** Requests one RPC connection may send in a burst above that rate. */
+  rpcRateBurst: number;
+}
+
 export interface AclConfig {
   enabled: boolean;
   tokenTtlMs: number;
@@ -151,6 +162,7 @@ export interface AgentConfig {
   telemetry: TelemetryConfig;
   tls: TlsConfig;
   acl: AclConfig;
+  limits: LimitsConfig;
   /** Started with -dev. */
   devMode: boolean;
   /** Config files loaded, in the order they were merged. */
@@ -237,6 +249,8 @@ export function defaultAgentConfig(env: { hostname: string; cpuCount?: number })
       tlsMinVersion: 'tls12',
     },
     acl: { enabled: false, tokenTtlMs: 30_000, policyTtlMs: 30_000 },
+    // Generous: a busy client sends a few requests a second; a flood is thousands.
+    limits: { rpcRateLimit: 1000, rpcRateBurst: 2000 },
     devMode: false,
     files: [],
   };

@@ -49,6 +49,7 @@ void describe('configFromFlags', () => {
       '-name=n1',
       '-log-level=debug',
       '-log-json',
+      '-acl-enabled',
     ]);
     assert.deepEqual(r, {
       config: {
@@ -69,6 +70,7 @@ void describe('configFromFlags', () => {
           // Only the first '=' splits, so values may contain '='.
           meta: { rack: 'r1', owner: 'team=a' },
         },
+        acl: { enabled: true },
       },
       configPaths: ['/etc/yurt.d', 'extra.hcl'],
       dev: false,
@@ -80,6 +82,7 @@ void describe('configFromFlags', () => {
   void it('treats -node as -name, and sets a boolean to false only when told', () => {
     assert.deepEqual(configFromFlags(['-node', 'n2']).config, { name: 'n2' });
     assert.deepEqual(configFromFlags(['-server=false', '-log-json=false']).config, { logJson: false, server: { enabled: false } });
+    assert.deepEqual(configFromFlags(['-acl-enabled=false']).config, { acl: { enabled: false } });
   });
 
   void it('reports -dev, positional arguments and help', () => {

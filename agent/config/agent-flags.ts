@@ -72,6 +72,7 @@ export const agentFlagSpec = defineFlags({
     validate: checkLogLevel,
   },
   'log-json': { type: 'bool', help: 'Write logs as JSON lines. Equivalent to log_json.' },
+  'acl-enabled': { type: 'bool', help: 'Enforce ACLs on the API: requests need a token whose policies allow them. Equivalent to acl.enabled.' },
 });
 
 export interface AgentFlags {
@@ -112,6 +113,7 @@ export function configFromFlags(argv: readonly string[]): AgentFlags {
       nodePool: given('node-pool'),
       meta: flags.meta.length > 0 ? Object.fromEntries(flags.meta.map(splitKeyValue)) : undefined,
     },
+    acl: { enabled: given('acl-enabled') },
   };
   return { config: pruneUndefined(config), configPaths: flags.config, dev: flags.dev, args, helpRequested };
 }

@@ -369,6 +369,10 @@ export function decodeAgentConfig(ctx: DecodeContext, raw: unknown): PartialAgen
       tokenTtlMs: b.duration('token_ttl'),
       policyTtlMs: b.duration('policy_ttl'),
     })),
+    limits: r.block('limits', (b) => ({
+      rpcRateLimit: b.number('rpc_rate_limit', checkAtLeast(0)),
+      rpcRateBurst: b.int('rpc_rate_burst', checkAtLeast(1)),
+    })),
   };
   r.finish();
   return pruneUndefined(config);

@@ -95,6 +95,7 @@ void describe('loadConfigFiles', () => {
         tlsMinVersion: 'tls13',
       },
       acl: { enabled: true, tokenTtlMs: 60_000, policyTtlMs: 90_000 },
+      limits: { rpcRateLimit: 250, rpcRateBurst: 500 },
       files: [file],
     });
   });

@@ -13,6 +13,7 @@ export type {
   ClientConfig,
   DrainOnShutdownConfig,
   HostVolumeConfig,
+  LimitsConfig,
   LogLevel,
   PartialAgentConfig,
   PortSet,

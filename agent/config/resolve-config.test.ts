@@ -95,6 +95,7 @@ void describe('resolveAgentConfig', () => {
         tlsMinVersion: 'tls12',
       },
       acl: { enabled: false, tokenTtlMs: 30_000, policyTtlMs: 30_000 },
+      limits: { rpcRateLimit: 1000, rpcRateBurst: 2000 },
       devMode: false,
       files: [],
     };
@@ -130,6 +131,15 @@ void describe('resolveAgentConfig', () => {
     assert.deepEqual(c.client.meta, { rack: 'r1', zone: 'c', gpu: 'h100' });
     assert.deepEqual(c.ports, { http: 9646, rpc: 4647, serf: 4648 });
     assert.equal(c.advertise.http, '192.0.2.10:9646');
+  });
+
+  void it('turns ACLs on with -acl-enabled, keeping the acl stanza\'s TTLs', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'acl.hcl');
+    await writeFile(file, 'acl {\n  token_ttl = "5s"\n}\n');
+    const c = await resolveAgentConfig(['-dev', '-config', file, '-acl-enabled'], env);
+    assert.deepEqual(c.acl, { enabled: true, tokenTtlMs: 5_000, policyTtlMs: 30_000 });
+    assert.equal((await resolveAgentConfig(['-dev', '-config', file], env)).acl.enabled, false);
   });
 
   void it('gives -dev Nomad\'s development defaults and a fresh data dir', async () => {

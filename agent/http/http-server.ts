@@ -2,7 +2,7 @@
  * The agent's HTTP listener: Nomad's /v1 API on the HTTP port.
  */
 import { createServer, type IncomingMessage, type Server as NodeHttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
+import { createServer as createHttpsServer, Server as HttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -10,6 +10,7 @@ import type { ApiContext } from './api-context.js';
 import { YurtError } from '../../structs/errors.js';
 import { Router, type Route } from './http-router.js';
 import { aclEnabledIn, requestGuard } from '../acl/request-guard.js';
+import type { IdentityResolver } from '../acl/token-resolver.js';
 import { aclRoutes } from './routes-acl.js';
 import { agentRoutes } from './routes-agent.js';
 import { allocRoutes } from './routes-allocs.js';
@@ -49,6 +50,8 @@ export interface HttpApiOptions {
   eventHeartbeatMs?: number;
   /** Size of the event stream's resume buffer. */
   eventBuffer?: EventBrokerOptions;
+  /** How an agent that is not a server resolves ACL tokens (it asks the servers). */
+  aclResolver?: IdentityResolver;
 }
 
 export class HttpApi {
@@ -67,7 +70,12 @@ export class HttpApi {
     opts: HttpApiOptions = {},
   ) {
     const state = ctx.server?.state;
-    const guard = requestGuard({ state: state ?? null, aclEnabled: opts.aclEnabled ?? aclEnabledIn(ctx.config()) });
+    const guard = requestGuard({
+      state: state ?? null,
+      aclEnabled: opts.aclEnabled ?? aclEnabledIn(ctx.config()),
+      ...(opts.aclResolver ? { resolver: opts.aclResolver } : {}),
+      allocNamespace: (id) => ctx.client?.allocation(id)?.Namespace,
+    });
     this.onUpgrade = allocExecUpgrade(ctx, guard, logger);
     this.router = new Router(
       state
@@ -110,6 +118,16 @@ export class HttpApi {
     });
     this.server = server;
     return server.address() as AddressInfo;
+  }
+
+  /**
+   * New certificates for connections accepted from now on (SIGHUP); connections already
+   * open keep theirs. Returns false when the API is not served over HTTPS.
+   */
+  setSecureContext(tls: HttpsServerOptions): boolean {
+    if (!(this.server instanceof HttpsServer)) return false;
+    this.server.setSecureContext(tls);
+    return true;
   }
 
   async close(): Promise<void> {

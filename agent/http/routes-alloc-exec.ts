@@ -20,6 +20,7 @@ import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { asYurtError, YurtError } from '../../structs/errors.js';
 import type { RequestGuard } from '../acl/request-guard.js';
 import type { ApiContext } from './api-context.js';
+import { callerCredentials, nodeTlsOptions } from './routes-client-fs.js';
 
 const EXEC_PATH = /^\/v1\/client\/allocation\/([^/]+)\/exec$/;
 /** The route as the ACL table names it (agent/acl/route-permissions.ts). */
@@ -176,12 +177,13 @@ async function relay(ctx: ApiContext, allocId: string, req: IncomingMessage, soc
   if (ctx.client && ctx.client.nodeId() === alloc.NodeID) throw new YurtError('not_found', `allocation ${allocId} is not running on this client`);
   const node = server.state.nodeById(alloc.NodeID);
   if (!node?.HTTPAddr) throw new YurtError('unavailable', `node ${alloc.NodeID} has no HTTP address to forward the request to`);
-  const headers: Record<string, string> = {};
-  for (const h of ['x-nomad-token', 'authorization']) {
-    const v = req.headers[h];
-    if (typeof v === 'string') headers[h] = v;
-  }
-  const upstream = new WebSocket(`ws://${node.HTTPAddr}${req.url ?? ''}`, { headers, handshakeTimeout: 30_000 });
+  const tls = await nodeTlsOptions(ctx);
+  const upstream = new WebSocket(`${tls ? 'wss' : 'ws'}://${node.HTTPAddr}${req.url ?? ''}`, {
+    headers: callerCredentials(req),
+    handshakeTimeout: 30_000,
+    // ws hands these to tls.connect; its typing of checkServerIdentity differs from Node's.
+    ...((tls ?? {}) as WebSocket.ClientOptions),
+  });
   await new Promise<void>((resolve, reject) => {
     upstream.once('open', () => resolve());
     upstream.once('unexpected-response', (_r, res) => {

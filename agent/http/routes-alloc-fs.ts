@@ -41,7 +41,7 @@ async function onNode(ctx: ApiContext, rc: RequestContext, fn: FsHandler): Promi
     const server = needServer(ctx);
     const alloc = server.state.allocById(id);
     if (!alloc) throw new YurtError('not_found', 'alloc not found');
-    if (!ctx.client || ctx.client.nodeId() !== alloc.NodeID) return proxyToNode(server, alloc.NodeID, rc);
+    if (!ctx.client || ctx.client.nodeId() !== alloc.NodeID) return proxyToNode(ctx, server, alloc.NodeID, rc);
   }
   const root = join(ctx.client.allocsRoot, id);
   try {

@@ -8,6 +8,7 @@
 import { ValidationError, YurtError, type FieldError } from '../../structs/errors.js';
 import type { ApiContext } from './api-context.js';
 import type { HandlerResult, RequestContext, Route } from './http-router.js';
+import { callerCredentials, relayAnswer, requestNode } from './routes-client-fs.js';
 
 export function clientAllocRoutes(ctx: ApiContext): Route[] {
   return [
@@ -82,21 +83,12 @@ async function forward(ctx: ApiContext, rc: RequestContext, allocId: string, bod
   }
   const node = server.state.nodeById(alloc.NodeID);
   if (!node?.HTTPAddr) throw new YurtError('unavailable', `node ${alloc.NodeID} has no HTTP address to forward the request to`);
-  let upstream: Response;
-  try {
-    upstream = await fetch(`http://${node.HTTPAddr}${rc.req.url ?? ''}`, {
-      method: rc.req.method ?? 'GET',
-      ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } } : {}),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (err) {
-    throw new YurtError('unavailable', `node ${alloc.NodeID} at ${node.HTTPAddr} did not answer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  rc.res.statusCode = upstream.status;
-  upstream.headers.forEach((v, k) => {
-    // fetch has already decoded the body; the length and encoding headers no longer describe it.
-    if (k !== 'content-length' && k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'connection') rc.res.setHeader(k, v);
+  const upstream = await requestNode(ctx, alloc.NodeID, node.HTTPAddr, {
+    method: rc.req.method ?? 'GET',
+    path: rc.req.url ?? '',
+    headers: { ...callerCredentials(rc.req), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    timeoutMs: 30_000,
   });
-  rc.res.end(Buffer.from(await upstream.arrayBuffer()));
-  return { raw: true };
+  return relayAnswer(upstream, rc);
 }

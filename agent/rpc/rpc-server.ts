@@ -4,7 +4,7 @@
  * server can later push (allocation updates to the client that owns them).
  */
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { asYurtError, YurtError } from '../../structs/errors.js';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES, type Frame } from './rpc-protocol.js';
 import { peerRole, type AgentRole } from '../tls/index.js';
+import { rateLimitedError, TokenBucket, type RpcRateLimit } from './rpc-rate-limit.js';
 
 /** Mutual TLS on the RPC port; peers are told apart by the role their certificate names. */
 export interface RpcTls {
@@ -57,6 +58,17 @@ export class RpcConnection {
 
 export type RpcHandler = (args: unknown, conn: RpcConnection) => unknown;
 
+export interface RpcServerOptions {
+  /** Requests per connection (limits.rpc_rate_limit / rpc_rate_burst). Default 1000/s, burst 2000. */
+  rateLimit?: RpcRateLimit;
+  nowMs?: () => number;
+}
+
+export const DEFAULT_RPC_RATE_LIMIT: RpcRateLimit = { ratePerSec: 1000, burst: 2000 };
+
+/** How often one connection's rate limiting is logged, at most. */
+const RATE_LIMIT_LOG_EVERY_MS = 10_000;
+
 /** Takes over a websocket upgrade on another path of the RPC port (Raft uses `/raft`). */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -68,8 +80,16 @@ export class RpcServer {
   private readonly conns = new Set<RpcConnection>();
   private readonly upgrades = new Map<string, UpgradeHandler>();
   private tls: RpcTls | null = null;
+  private readonly rateLimit: RpcRateLimit;
+  private readonly nowMs: () => number;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    opts: RpcServerOptions = {},
+  ) {
+    this.rateLimit = opts.rateLimit ?? DEFAULT_RPC_RATE_LIMIT;
+    this.nowMs = opts.nowMs ?? Date.now;
+  }
 
   /**
    * Routes upgrades on `path` elsewhere. Raft between servers rides on the RPC port, as in
@@ -123,6 +143,16 @@ export class RpcServer {
     return http.address() as AddressInfo;
   }
 
+  /**
+   * New certificates for connections accepted from now on (SIGHUP); open connections keep
+   * theirs. Returns false when the listener does not speak TLS.
+   */
+  setSecureContext(options: TlsOptions): boolean {
+    if (!(this.http instanceof HttpsServer)) return false;
+    this.http.setSecureContext(options);
+    return true;
+  }
+
   connections(): Iterable<RpcConnection> {
     return this.conns;
   }
@@ -137,11 +167,26 @@ export class RpcServer {
     this.conns.add(conn);
     conn.onClose(() => this.conns.delete(conn));
     ws.on('error', (err) => this.logger.debug({ err, remote }, 'rpc connection error'));
+    const bucket = new TokenBucket(this.rateLimit, this.nowMs);
+    let limited = 0;
+    let loggedAt = -Infinity;
     ws.on('message', (data: Buffer, isBinary) => {
       const frame = isBinary ? decodeFrame(data) : null;
       if (!frame || frame.t !== 'req') {
         this.logger.warn({ remote }, 'rpc: malformed frame; closing connection');
         ws.close(1002, 'malformed frame');
+        return;
+      }
+      if (!bucket.take()) {
+        // Answered, not dropped: the caller learns why at once instead of timing out.
+        conn.send({ t: 'err', id: frame.id, e: rateLimitedError(this.rateLimit).toWire() });
+        limited++;
+        const now = this.nowMs();
+        if (now - loggedAt >= RATE_LIMIT_LOG_EVERY_MS) {
+          this.logger.warn({ remote, node: conn.nodeId, limited, method: frame.m }, 'rpc: connection over its request rate limit');
+          loggedAt = now;
+          limited = 0;
+        }
         return;
       }
       void this.dispatch(conn, frame.id, frame.m, frame.a);

@@ -23,6 +23,7 @@ import { NotLeaderError, ValidationError, YurtError } from '../../structs/errors
 import type { AclCommand } from '../acl/acl-commands.js';
 import { parsePolicyRules } from '../acl/policy-rules.js';
 import { TokenResolver } from '../acl/token-resolver.js';
+import { registerResolveToken } from '../acl/token-resolve-endpoint.js';
 import { RpcClient } from '../rpc/rpc-client.js';
 import type { RpcServer } from '../rpc/rpc-server.js';
 import type { Server } from './server.js';
@@ -77,6 +78,8 @@ export class AclEndpoints {
 
   register(rpc: RpcServer): void {
     rpc.handle('ACL.Bootstrap', (a) => this.bootstrap((a as { BootstrapSecret?: string }).BootstrapSecret));
+    // Client agents resolve the tokens of requests they serve themselves (agent/acl/remote-token-resolver.ts).
+    registerResolveToken(rpc, this.server.state, () => this.nowMs());
     const managed = (method: string, fn: (a: Record<string, unknown>, token: string | undefined) => Promise<unknown>): void => {
       rpc.handle(method, async (a) => {
         const args = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;

@@ -110,3 +110,8 @@ acl {
   token_ttl  = "1m"
   policy_ttl = "90s"
 }
+
+limits {
+  rpc_rate_limit = 250
+  rpc_rate_burst = 500
+}

@@ -65,6 +65,18 @@ async function opensslCert(dir: string, base: string, subject: string, extension
   return load(dir, base);
 }
 
+/**
+ * Another server certificate from the PKI's CA (a new key and serial), in its own
+ * subdirectory `name` so it does not collide with the first: what an operator rotating
+ * certificates would put in place.
+ */
+export async function issueServerCert(pki: Pick<TestPki, 'dir'>, name: string): Promise<TestCert> {
+  const sub = join(pki.dir, name);
+  await mkdir(sub);
+  await yurt(sub, 'tls', 'cert', 'create', '-server', '-ca', join(pki.dir, 'yurt-agent-ca.pem'), '-key', join(pki.dir, 'yurt-agent-ca-key.pem'));
+  return load(sub, 'global-server-yurt');
+}
+
 export async function makeTestPki(): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), 'yurt-pki-'));
   const rogueDir = join(dir, 'rogue');

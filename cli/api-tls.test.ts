@@ -1,0 +1,102 @@
+/**
+ * The CLI against a real agent serving HTTPS with `verify_https_client`: the right CA and a
+ * CLI certificate get through (from flags or from Nomad's environment variables); a missing
+ * client certificate, a CA that did not sign the agent's certificate and a server name the
+ * certificate does not carry each fail with a message saying what to fix, not a stack trace.
+ */
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { resolveApiTls } from './api-tls.js';
+import { runCli } from './run-cli.js';
+import { captureIo } from './testdata/capture-io.js';
+import { makeCliPki, startHttpsAgent, type CliPki, type HttpsAgentProcess } from './testdata/tls-agent.js';
+
+void describe('resolveApiTls', () => {
+  void test('a flag beats YURT_*, which beats NOMAD_*', () => {
+    const env = { NOMAD_CACERT: 'n-ca', YURT_CACERT: 'y-ca', NOMAD_CLIENT_CERT: 'n-cert', NOMAD_CLIENT_KEY: 'n-key', NOMAD_TLS_SERVER_NAME: 'n-name' };
+    assert.deepEqual(resolveApiTls({ 'ca-cert': 'f-ca' }, env), { caCert: 'f-ca', clientCert: 'n-cert', clientKey: 'n-key', serverName: 'n-name', skipVerify: false });
+    assert.equal(resolveApiTls({}, env).caCert, 'y-ca');
+    assert.equal(resolveApiTls({ 'tls-server-name': 'f-name' }, { YURT_TLS_SERVER_NAME: 'y-name' }).serverName, 'f-name');
+  });
+
+  void test('NOMAD_SKIP_VERIFY is read as Go reads a boolean', () => {
+    assert.equal(resolveApiTls({}, { NOMAD_SKIP_VERIFY: '1' }).skipVerify, true);
+    assert.equal(resolveApiTls({}, { NOMAD_SKIP_VERIFY: 'true' }).skipVerify, true);
+    assert.equal(resolveApiTls({}, { NOMAD_SKIP_VERIFY: 'false' }).skipVerify, false);
+    assert.equal(resolveApiTls({}, { YURT_SKIP_VERIFY: '0', NOMAD_SKIP_VERIFY: '1' }).skipVerify, false);
+    assert.equal(resolveApiTls({ 'tls-skip-verify': true }, {}).skipVerify, true);
+  });
+});
+
+void describe('yurt against an HTTPS agent that verifies client certificates', () => {
+  let pki: CliPki;
+  let agent: HttpsAgentProcess;
+
+  before(async () => {
+    pki = await makeCliPki();
+    agent = await startHttpsAgent(pki);
+  });
+  after(async () => {
+    await agent?.stop();
+    if (pki) await rm(pki.dir, { recursive: true, force: true });
+  });
+
+  async function yurt(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+    const io = captureIo({ env, nowMs: Date.now() });
+    const code = await runCli(argv, io);
+    return { code, out: io.stdout(), err: io.stderr() };
+  }
+
+  function assertNoStack(err: string): void {
+    assert.doesNotMatch(err, /^\s+at /m, `a stack trace was printed:\n${err}`);
+  }
+
+  void test('the CA and a CLI certificate from flags get through', async () => {
+    const r = await yurt(['agent-info', '-json', '-address', agent.address, '-ca-cert', pki.caFile, '-client-cert', pki.cliCert, '-client-key', pki.cliKey]);
+    assert.equal(r.code, 0, r.err);
+    assert.ok((JSON.parse(r.out) as { config?: unknown }).config !== undefined, r.out);
+  });
+
+  void test('the same from NOMAD_* environment variables, for node status', async () => {
+    const env = { NOMAD_ADDR: agent.address, NOMAD_CACERT: pki.caFile, NOMAD_CLIENT_CERT: pki.cliCert, NOMAD_CLIENT_KEY: pki.cliKey };
+    const r = await yurt(['node', 'status'], env);
+    assert.equal(r.code, 0, r.err);
+  });
+
+  void test('without a client certificate the agent refuses, and the CLI says which flags to give', async () => {
+    const r = await yurt(['agent-info', '-address', agent.address, '-ca-cert', pki.caFile]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^Error querying agent info: Get "https:\/\/127\.0\.0\.1:\d+\/v1\/agent\/self": remote error: tls: .*-client-cert and -client-key/m);
+    assertNoStack(r.err);
+  });
+
+  void test('a CA that did not sign the agent\'s certificate fails as an unknown authority', async () => {
+    const r = await yurt(['agent-info', '-address', agent.address, '-ca-cert', pki.rogueCaFile, '-client-cert', pki.cliCert, '-client-key', pki.cliKey]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /x509: certificate signed by unknown authority \(it was not signed by the CA in .*rogue\/yurt-agent-ca\.pem\)/);
+    assertNoStack(r.err);
+  });
+
+  void test('-tls-server-name: the name the certificate must carry', async () => {
+    const base = ['agent-info', '-json', '-address', agent.address, '-ca-cert', pki.caFile, '-client-cert', pki.cliCert, '-client-key', pki.cliKey];
+    const good = await yurt([...base, '-tls-server-name', 'server.global.yurt']);
+    assert.equal(good.code, 0, good.err);
+    const bad = await yurt([...base, '-tls-server-name', 'server.eu.yurt']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /tls: failed to verify certificate: .*server\.eu\.yurt.*-tls-server-name/);
+    assertNoStack(bad.err);
+  });
+
+  void test('-tls-skip-verify trusts any server certificate, but the agent still wants ours', async () => {
+    const r = await yurt(['agent-info', '-json', '-address', agent.address, '-tls-skip-verify', '-client-cert', pki.cliCert, '-client-key', pki.cliKey]);
+    assert.equal(r.code, 0, r.err);
+  });
+
+  void test('an unreadable certificate file is an error naming the file and the flag', async () => {
+    const r = await yurt(['agent-info', '-address', agent.address, '-ca-cert', `${pki.dir}/missing.pem`]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /Error reading CA certificate file .*missing\.pem \(-ca-cert\): ENOENT/);
+    assertNoStack(r.err);
+  });
+});
