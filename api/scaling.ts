@@ -29,14 +29,5 @@ export interface JobScaleStatus {
   TaskGroups: Record<string, TaskGroupScaleStatus>;
 }
 
-/** The Deployment fields clients read; yurt does not create deployments yet. */
-export interface Deployment {
-  ID: string;
-  Namespace: string;
-  JobID: string;
-  JobVersion?: number;
-  Status: string;
-  StatusDescription?: string;
-  CreateIndex: number;
-  ModifyIndex: number;
-}
+/** A deployment as the API returns it (one shape with the servers': structs/deployment.ts). */
+export type { Deployment } from '../structs/deployment.js';

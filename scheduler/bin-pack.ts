@@ -58,7 +58,7 @@ export function taskGroupAsk(tg: TaskGroup): ResourceVector {
 }
 
 /** Sum of the live allocations on a node. */
-export function nodeUsage(allocs: Allocation[]): ResourceVector {
+export function nodeUsage(allocs: readonly Allocation[]): ResourceVector {
   let used = ZERO;
   for (const a of allocs) if (!isAllocTerminal(a)) used = add(used, allocatedVector(a.AllocatedResources));
   return used;

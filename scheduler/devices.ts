@@ -144,7 +144,7 @@ export function hasDevices(tg: TaskGroup, node: Node): boolean {
 }
 
 /** Device instance IDs held by live allocations on the node. */
-export function usedDeviceIds(allocs: Allocation[]): Set<string> {
+export function usedDeviceIds(allocs: readonly Allocation[]): Set<string> {
   const used = new Set<string>();
   for (const a of allocs) {
     if (isAllocTerminal(a)) continue;

@@ -86,8 +86,17 @@ export class GenericScheduler implements Scheduler {
         const node = this.state.nodeById(a.NodeID);
         return node === null || node.Status === 'down';
       },
-      { now: this.ctx.now(), evalId: ev.ID },
+      {
+        now: this.ctx.now(),
+        evalId: ev.ID,
+        deployment: this.state.latestDeploymentByJob?.(ev.Namespace, ev.JobID) ?? null,
+        newId: () => this.ctx.newId(),
+        evalPriority: ev.Priority,
+      },
     );
+    if (r.createdDeployment) plan.Deployment = r.deployment;
+    plan.DeploymentUpdates.push(...r.deploymentUpdates);
+    const deploymentId = r.deployment?.ID ?? '';
     const followups = job === null ? [] : this.followupEvals(job, r.later, plan, ev);
     const failed: Record<string, AllocMetric> = {};
     const queued: Record<string, number> = {};
@@ -103,7 +112,9 @@ export class GenericScheduler implements Scheduler {
     }
     if (job === null) return { failed, queued, eligibility, followups };
     for (const a of r.inplace) {
-      (plan.NodeAllocation[a.NodeID] ??= []).push({ ...a, Job: job });
+      // An allocation updated in place joins the new version's deployment, keeping its health:
+      // its tasks did not restart (Nomad resets it and the client judges again; ours does not).
+      (plan.NodeAllocation[a.NodeID] ??= []).push({ ...a, Job: job, DeploymentID: deploymentId || a.DeploymentID });
     }
     if (r.place.length === 0) return { failed, queued, eligibility, followups };
 
@@ -129,7 +140,7 @@ export class GenericScheduler implements Scheduler {
         failed[p.tg.Name] = metric;
         continue;
       }
-      const alloc = this.newAlloc(job, p, chosen, ev, metric);
+      const alloc = this.newAlloc(job, p, chosen, ev, metric, deploymentId);
       stack.place(alloc);
     }
     eligibility.classes = stack.classEligibility();
@@ -182,7 +193,7 @@ export class GenericScheduler implements Scheduler {
     return { Events: [...events, { RescheduleTime: now, PrevAllocID: prev.ID, PrevNodeID: prev.NodeID, Delay: delay }] };
   }
 
-  private newAlloc(job: Job, p: Placement, chosen: RankedOption, ev: Evaluation, metric: AllocMetric): Allocation {
+  private newAlloc(job: Job, p: Placement, chosen: RankedOption, ev: Evaluation, metric: AllocMetric, deploymentId: string): Allocation {
     const now = this.ctx.now();
     const node = chosen.node;
     return {
@@ -203,7 +214,9 @@ export class GenericScheduler implements Scheduler {
       ClientStatus: 'pending',
       ClientDescription: '',
       TaskStates: {},
-      DeploymentID: '',
+      DeploymentID: deploymentId,
+      // A canary says so from the start: the deployment counts it, and promotion looks for it.
+      ...(p.canary === true ? { DeploymentStatus: { Healthy: null, Timestamp: '', Canary: true, ModifyIndex: 0 } } : {}),
       PreviousAllocation: p.previous?.ID ?? '',
       NextAllocation: '',
       FollowupEvalID: '',

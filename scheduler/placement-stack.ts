@@ -28,6 +28,7 @@ import { checkFeasible, recordFiltered, type Verdict } from './feasibility.js';
 import { computedClass, groupEscapesClass, targetEscapes } from './node-class.js';
 import { assignGroupPorts, usedPorts, type AssignedNetworks } from './ports.js';
 import type { SchedulerContext, SchedulerState } from './scheduler-api.js';
+import { liveAllocs } from './live-allocs.js';
 import { SpreadScore } from './spread-score.js';
 
 /** Nomad's LimitIterator settings (stack.go): options scoring at or below 0 are passed over, at most 3 times. */
@@ -63,13 +64,17 @@ export interface SelectOptions {
 
 interface NodeView {
   /** Existing allocations still live after the plan's stops. */
-  live: Allocation[];
+  live: readonly Allocation[];
+  /** What `live` uses, when known without summing (no stops on the node). */
+  liveUsage: ResourceVector | null;
   liveIds: Set<string> | null;
   /** The plan placed something here since `proposed` was built. */
   dirty: boolean;
   /** How many of the plan's placements on the node `proposed` and `usage` include (-1: none yet). */
   placedLen: number;
-  proposed: Allocation[];
+  proposed: readonly Allocation[];
+  /** `proposed` once this plan added to it (a copy of `live` that grows). */
+  own: Allocation[] | null;
   usage: ResourceVector;
   capacity: ResourceVector;
   /** The last fit computed against `usage`: for which ask, and its outcome. */
@@ -85,7 +90,6 @@ interface Extras {
   deviceScore: number;
 }
 
-const NO_ALLOCS: Allocation[] = [];
 const NO_EXTRAS: Extras = { ports: { networks: [], ports: [] }, devices: null, deviceScore: 0 };
 
 /** Everything about a group that stays fixed for the evaluation. */
@@ -120,7 +124,7 @@ interface GroupPlan {
 /** What changes from one placement to the next: distinct rules read the plan as it grows. */
 interface Round {
   g: GroupPlan;
-  distinct: ((node: Node, proposed: Allocation[]) => string | null) | null;
+  distinct: ((node: Node, proposed: readonly Allocation[]) => string | null) | null;
   penalty: ReadonlySet<string> | null;
 }
 
@@ -199,29 +203,31 @@ export class PlacementStack {
       const stops = this.plan.NodeUpdate[node.ID];
       const stopping = stops === undefined ? null : new Set(stops.map((a) => a.ID));
       const all = this.state.allocsByNode(node.ID);
-      // Most nodes of a large cluster run nothing of interest: share one empty list.
-      const live = all.length === 0 ? NO_ALLOCS : all.filter((a) => !isAllocTerminal(a) && (stopping === null || !stopping.has(a.ID)));
-      v = { live, liveIds: null, dirty: true, placedLen: -1, proposed: live, usage: ZERO, capacity: nodeCapacity(node), fitAsk: null, fitDim: null, fitScore: 0 };
+      const known = stopping === null ? liveAllocs(all) : null;
+      const live = known !== null ? known.live : all.filter((a) => !isAllocTerminal(a) && !stopping!.has(a.ID));
+      v = { live, liveUsage: known?.usage ?? null, liveIds: null, dirty: true, placedLen: -1, proposed: live, own: null, usage: ZERO, capacity: nodeCapacity(node), fitAsk: null, fitDim: null, fitScore: 0 };
       this.views[pos] = v;
     }
     const placed = this.plan.NodeAllocation[node.ID] ?? [];
     if (v.placedLen >= 0 && v.placedLen <= placed.length && this.appendOnly(v, placed)) {
       // The common case: new allocations joined the node; add them rather than re-summing.
-      if (v.proposed === v.live) v.proposed = [...v.live];
+      if (v.own === null) v.proposed = v.own = [...v.live];
+      const own = v.own;
       const usage = { ...v.usage };
       for (let k = v.placedLen; k < placed.length; k++) {
         const a = placed[k]!;
-        v.proposed.push(a);
+        own.push(a);
         if (!isAllocTerminal(a)) addInto(usage, allocatedVector(a.AllocatedResources));
       }
       v.usage = usage;
     } else if (placed.length === 0) {
       v.proposed = v.live;
-      v.usage = v.live.length === 0 ? ZERO : nodeUsage(v.live);
+      v.own = null;
+      v.usage = v.liveUsage ?? (v.live.length === 0 ? ZERO : nodeUsage(v.live));
     } else {
       // Some placement replaces a live allocation (an in-place update): rebuild.
       const replaced = new Set(placed.map((a) => a.ID));
-      v.proposed = [...v.live.filter((a) => !replaced.has(a.ID)), ...placed];
+      v.proposed = v.own = [...v.live.filter((a) => !replaced.has(a.ID)), ...placed];
       v.usage = nodeUsage(v.proposed);
     }
     v.placedLen = placed.length;
@@ -556,8 +562,9 @@ export class PlacementStack {
   }
 
   /** Replace what a node runs from before the plan (preemption evicts some of it). */
-  private setLive(pos: number, view: NodeView, live: Allocation[]): void {
+  private setLive(pos: number, view: NodeView, live: readonly Allocation[]): void {
     view.live = live;
+    view.liveUsage = null;
     view.liveIds = null;
     view.placedLen = -1;
     view.dirty = true;
@@ -565,7 +572,7 @@ export class PlacementStack {
   }
 
   /** How many allocations of this job's group a node holds (Nomad's JobAntiAffinityIterator counts these). */
-  private collisions(proposed: Allocation[], tg: TaskGroup): number {
+  private collisions(proposed: readonly Allocation[], tg: TaskGroup): number {
     let n = 0;
     for (const a of proposed) if (a.JobID === this.job.ID && a.Namespace === this.job.Namespace && a.TaskGroup === tg.Name) n++;
     return n;
@@ -621,7 +628,7 @@ export class PlacementStack {
   }
 
   /** Ports, then devices, in Nomad's order; null (and the exhausted dimension counted) when either runs out. */
-  private extras(tg: TaskGroup, node: Node, proposed: Allocation[], wantsDevices: boolean, metric: AllocMetric): Extras | null {
+  private extras(tg: TaskGroup, node: Node, proposed: readonly Allocation[], wantsDevices: boolean, metric: AllocMetric): Extras | null {
     const ports = assignGroupPorts(tg, node, tg.Networks.length > 0 ? usedPorts(node, proposed) : new Set(), () => this.ctx.random());
     if (!ports.ok) {
       exhausted(metric, node, `network: ${ports.reason}`);
@@ -745,8 +752,8 @@ export class PlacementStack {
   }
 
   /** distinct_hosts and distinct_property at job and group level; returns the filter reason or null. */
-  private distinctChecks(tg: TaskGroup): (node: Node, proposed: Allocation[]) => string | null {
-    const checks: Array<(node: Node, proposed: Allocation[]) => string | null> = [];
+  private distinctChecks(tg: TaskGroup): (node: Node, proposed: readonly Allocation[]) => string | null {
+    const checks: Array<(node: Node, proposed: readonly Allocation[]) => string | null> = [];
     const sameJob = (a: Allocation): boolean => a.JobID === this.job.ID && a.Namespace === this.job.Namespace;
     const add = (cs: Constraint[], jobLevel: boolean): void => {
       for (const c of cs) {

@@ -46,7 +46,7 @@ export function allocPorts(a: Allocation): number[] {
 }
 
 /** Ports taken on a node: the operator's reserved ports plus those of its live allocations. */
-export function usedPorts(node: Node, allocs: Allocation[]): Set<number> {
+export function usedPorts(node: Node, allocs: readonly Allocation[]): Set<number> {
   const used = new Set<number>(parsePortList(node.ReservedResources?.Networks.ReservedHostPorts ?? ''));
   for (const a of allocs) if (!isAllocTerminal(a)) for (const p of allocPorts(a)) used.add(p);
   return used;

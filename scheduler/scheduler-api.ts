@@ -5,6 +5,7 @@
  * injected, so a run is deterministic for a given seed.
  */
 import type { Allocation } from '../structs/alloc.js';
+import type { Deployment } from '../structs/deployment.js';
 import type { Evaluation } from '../structs/eval.js';
 import type { Job } from '../structs/job.js';
 import type { Node } from '../structs/node.js';
@@ -16,7 +17,10 @@ export interface SchedulerState {
   nodes(): Node[];
   nodeById(id: string): Node | null;
   allocsByJob(namespace: string, jobId: string): Allocation[];
-  allocsByNode(nodeId: string): Allocation[];
+  /** May be shared (and frozen) by the state: never modify it. */
+  allocsByNode(nodeId: string): readonly Allocation[];
+  /** The job's most recent deployment (by creation); absent or null when it has none. */
+  latestDeploymentByJob?(namespace: string, jobId: string): Deployment | null;
   /** The operator's scheduler configuration; Nomad's defaults when absent (binpack, preemption for system jobs). */
   schedulerConfig?(): SchedulerConfigView;
 }

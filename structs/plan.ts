@@ -3,6 +3,7 @@
  * leader's plan applier checks it against the latest state and commits what still fits.
  */
 import type { Allocation } from './alloc.js';
+import type { Deployment, DeploymentStatusUpdate } from './deployment.js';
 import type { Evaluation } from './eval.js';
 import type { Job } from './job.js';
 
@@ -23,6 +24,10 @@ export interface Plan {
   NodePreemptions: Record<string, Allocation[]>;
   /** The state index the scheduler planned against. */
   SnapshotIndex: number;
+  /** A deployment this plan creates (a new version of the job); committed with the allocations. */
+  Deployment: Deployment | null;
+  /** Status changes of existing deployments (cancelling one an older version or a stopped job left). */
+  DeploymentUpdates: DeploymentStatusUpdate[];
 }
 
 export interface PlanResult {
@@ -51,9 +56,17 @@ export function emptyPlan(evalId: string, priority: number, job: Job | null, sna
     NodeAllocation: {},
     NodePreemptions: {},
     SnapshotIndex: snapshotIndex,
+    Deployment: null,
+    DeploymentUpdates: [],
   };
 }
 
-export function isPlanEmpty(p: Pick<Plan, 'NodeUpdate' | 'NodeAllocation'>): boolean {
-  return Object.keys(p.NodeUpdate).length === 0 && Object.keys(p.NodeAllocation).length === 0;
+/** Nothing to commit (Nomad's Plan.IsNoOp): no allocation changes and no deployment changes. */
+export function isPlanEmpty(p: Pick<Plan, 'NodeUpdate' | 'NodeAllocation'> & Partial<Pick<Plan, 'Deployment' | 'DeploymentUpdates'>>): boolean {
+  return (
+    Object.keys(p.NodeUpdate).length === 0 &&
+    Object.keys(p.NodeAllocation).length === 0 &&
+    (p.Deployment ?? null) === null &&
+    (p.DeploymentUpdates ?? []).length === 0
+  );
 }

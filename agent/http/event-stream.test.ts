@@ -45,7 +45,9 @@ void test('event stream: job, eval, alloc and node events in index order, filter
     assert.equal(registered.Namespace, 'default');
     assert.equal((registered.Payload as { Job: { ID: string } }).Job.ID, 'web');
     const alloc = ev.find((e) => e.Topic === 'Allocation')!;
-    assert.deepEqual(alloc.FilterKeys, ['web']);
+    // As Nomad: an allocation event is found by its job and by its deployment.
+    assert.deepEqual(alloc.FilterKeys, ['web', (alloc.Payload as { Allocation: { DeploymentID: string } }).Allocation.DeploymentID]);
+    assert.ok(types.has('Deployment/PlanResult'), 'the deployment the plan created is on the stream');
     assert.equal((alloc.Payload as { Allocation: { Job: unknown } }).Allocation.Job, null, 'allocation events carry no job');
     const node = ev.find((e) => e.Topic === 'Node')!;
     assert.equal((node.Payload as { Node: { SecretID: string } }).Node.SecretID, '', 'a node secret never leaves the server');

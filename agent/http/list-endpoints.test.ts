@@ -132,18 +132,20 @@ void test('/v1/job/:id/scale: status, a scale-up through a new job version, and 
   assert.equal((await call(dev.url, 'GET', '/v1/job/nope/scale')).status, 404);
 });
 
-void test('deployment reads answer as Nomad does with no deployments', async () => {
+void test('deployment reads: the service job has its deployment; unknown IDs and jobs have none', async () => {
   const list = await call(dev.url, 'GET', '/v1/deployments');
   assert.equal(list.status, 200);
-  assert.deepEqual(list.json, []);
+  assert.ok(list.json.some((d: { JobID: string }) => d.JobID === 'alpha'));
   assert.ok(list.headers.get('x-nomad-index'));
   const one = await call(dev.url, 'GET', '/v1/deployment/00000000-0000-0000-0000-000000000000');
   assert.equal(one.status, 404);
   const jobList = await call(dev.url, 'GET', '/v1/job/alpha/deployments');
-  assert.deepEqual(jobList.json, []);
+  assert.equal(jobList.json.length, 1);
   const latest = await call(dev.url, 'GET', '/v1/job/alpha/deployment');
   assert.equal(latest.status, 200);
-  assert.equal(latest.json, null);
+  assert.equal(latest.json.JobID, 'alpha');
+  assert.deepEqual((await call(dev.url, 'GET', '/v1/job/nope/deployments')).json, []);
+  assert.equal((await call(dev.url, 'GET', '/v1/job/nope/deployment')).json, null);
 });
 
 void test('/v1/client/fs/{ls,stat,cat}: read-only, confined to the allocation directory', async () => {

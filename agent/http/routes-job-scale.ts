@@ -81,9 +81,9 @@ export function jobScaleRoutes(ctx: ApiContext): Route[] {
             Desired: tg.Count,
             Placed: mine.length,
             Running: mine.filter((a) => a.ClientStatus === 'running').length,
-            // No deployments yet, so no health checks: nothing is counted healthy or unhealthy.
-            Healthy: 0,
-            Unhealthy: 0,
+            // The clients' health verdicts on the current version (what its deployment counts).
+            Healthy: mine.filter((a) => a.DeploymentStatus?.Healthy === true).length,
+            Unhealthy: mine.filter((a) => a.DeploymentStatus?.Healthy === false).length,
             Events: [],
           };
         }

@@ -19,6 +19,7 @@ import { RpcClient } from '../rpc/rpc-client.js';
 import type { RpcConnection, RpcServer } from '../rpc/rpc-server.js';
 import { argArray, argBool, argObject, argString, rpcArgs, type RpcArgs } from '../rpc/rpc-args.js';
 import type { JobRegisterResult } from './fsm.js';
+import { DeploymentEndpoints } from './deployment-endpoints.js';
 import type { SchedulerConfiguration } from './scheduler-config.js';
 import { nowNs, type Server } from './server.js';
 
@@ -59,6 +60,8 @@ export class ServerEndpoints {
   private readonly leaderClients = new Map<string, RpcClient>();
   /** Connections watching a node's allocations, and the highest AllocModifyIndex each has seen. */
   private readonly watchers = new Map<string, Map<RpcConnection, number>>();
+  /** Deployment fail, pause, promote and allocation health (deployment-endpoints.ts). */
+  readonly deployments: DeploymentEndpoints;
 
   constructor(
     private readonly server: Server,
@@ -69,6 +72,7 @@ export class ServerEndpoints {
     server.state.onChange((c) => {
       for (const nodeId of c.allocNodes) this.pushAllocs(nodeId);
     });
+    this.deployments = new DeploymentEndpoints(server, (method, args) => this.forward(method, args));
   }
 
   register(rpc: RpcServer): void {
@@ -92,6 +96,7 @@ export class ServerEndpoints {
       return this.schedulerSetConfig(argObject<Omit<SchedulerConfiguration, 'CreateIndex' | 'ModifyIndex'>>(x, 'Config', m), cas ?? null);
     });
     on('Node.WatchAllocs', (x, conn, m) => this.watchAllocs(conn, argString(x, 'NodeID', m), argString(x, 'SecretID', m)));
+    this.deployments.register(on);
   }
 
   async jobRegister(job: Job): Promise<JobRegisterResponse> {
@@ -239,16 +244,16 @@ export class ServerEndpoints {
   }
 
   /**
-   * A rolling update moves on when the allocations it placed are judged healthy (or not):
-   * an allocation whose health verdict arrives gets its job evaluated again, once per job, as
-   * Nomad's deployment watcher does.
+   * A rolling update moves on when the allocations it placed are judged healthy (or not).
+   * Allocations of a deployment are the deployment watcher's (deployment-watcher.ts); those of
+   * a system job's rolling update have none, and get their job evaluated again here, once per job.
    */
   private healthEvals(updates: AllocClientUpdate[]): Evaluation[] {
     const jobs = new Map<string, Job>();
     for (const u of updates) {
       if (u.DeploymentStatus?.Healthy == null) continue;
       const prev = this.server.state.allocById(u.ID);
-      if (!prev || prev.DeploymentStatus?.Healthy === u.DeploymentStatus.Healthy) continue;
+      if (!prev || prev.DeploymentID !== '' || prev.DeploymentStatus?.Healthy === u.DeploymentStatus.Healthy) continue;
       const job = this.server.state.jobById(prev.Namespace, prev.JobID);
       if (!job || job.Stop) continue;
       jobs.set(`${job.Namespace}\u0000${job.ID}`, job);
@@ -267,7 +272,7 @@ export class ServerEndpoints {
       m.delete(conn);
       if (m.size === 0) this.watchers.delete(nodeId);
     });
-    return { NodeID: nodeId, Index: index, Allocs: allocs };
+    return { NodeID: nodeId, Index: index, Allocs: [...allocs] };
   }
 
   private pushAllocs(nodeId: string): void {

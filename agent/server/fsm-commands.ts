@@ -5,6 +5,7 @@
  */
 import { pack, unpack } from 'msgpackr';
 import type { Allocation, AllocClientUpdate, AllocDesiredStatus, DesiredTransition } from '../../structs/alloc.js';
+import type { Deployment, DeploymentStatusUpdate } from '../../structs/deployment.js';
 import type { Evaluation } from '../../structs/eval.js';
 import type { Job } from '../../structs/job.js';
 import type { Node, NodeStatus, SchedulingEligibility, DrainStrategy } from '../../structs/node.js';
@@ -40,11 +41,23 @@ export type FsmCommand =
       updated: AllocDesiredUpdate[];
       evals: Evaluation[];
       now: number;
+      /** A deployment the plan creates, committed with its allocations (absent in older entries). */
+      deployment?: Deployment | null;
+      deploymentUpdates?: DeploymentStatusUpdate[];
     }
   | { type: 'AllocClientUpdate'; updates: AllocClientUpdate[]; evals: Evaluation[]; now: number }
   | { type: 'AllocDesiredUpdate'; updates: AllocDesiredUpdate[]; evals: Evaluation[]; now: number }
   /** Set the scheduler configuration; with `cas`, only if its ModifyIndex still equals it (check-and-set). */
   | { type: 'SchedulerSetConfig'; config: Omit<SchedulerConfiguration, 'CreateIndex' | 'ModifyIndex'>; cas: number | null }
+  /**
+   * The deployment watcher's (or an operator's) status changes, in one entry per watcher pass.
+   * `job` is a stable version registered again (auto_revert); `evals` move the rollouts on.
+   */
+  | { type: 'DeploymentStatusUpdate'; updates: DeploymentStatusUpdate[]; job: Job | null; evals: Evaluation[]; now: number }
+  /** Promote a deployment's canaries: every group with canaries (`all`) or the named ones. */
+  | { type: 'DeploymentPromote'; deploymentId: string; all: boolean; groups: string[]; evals: Evaluation[]; now: number }
+  /** An operator's health verdicts for a deployment's allocations. */
+  | { type: 'DeploymentAllocHealth'; deploymentId: string; healthy: string[]; unhealthy: string[]; evals: Evaluation[]; now: number }
   /** Garbage collection decided by the leader's core job: remove these objects. */
   | { type: 'GcApply'; evalIds: string[]; allocIds: string[]; jobs: Array<{ namespace: string; id: string }>; nodeIds: string[] }
   /** ACL policies, tokens and namespaces (agent/acl/acl-commands.ts). */

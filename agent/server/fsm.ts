@@ -10,6 +10,7 @@ import type { Job } from '../../structs/job.js';
 import { YurtError } from '../../structs/errors.js';
 import { decodeCommand, type AllocDesiredUpdate, type FsmCommand } from './fsm-commands.js';
 import { computeJobStatus } from './job-status.js';
+import { applyDeploymentStatusUpdates, createDeployment, promoteDeployment, refreshDeploymentProgress, setAllocHealth } from './deployment-fsm.js';
 import { applyAclCommand } from '../acl/acl-fsm.js';
 import type { StateStore, StateWriter } from './state/state-store.js';
 
@@ -157,6 +158,9 @@ export class Fsm {
           const a = this.applyDesired(w, u, cmd.now);
           if (a) jobs.add(JSON.stringify([a.Namespace, a.JobID]));
         }
+        if (cmd.deployment) createDeployment(w, cmd.deployment, cmd.now);
+        applyDeploymentStatusUpdates(w, cmd.deploymentUpdates ?? [], cmd.now);
+        refreshDeploymentProgress(w, cmd.placed.map((a) => a.DeploymentID), cmd.now);
         putEvals(cmd.evals);
         for (const k of jobs) {
           const [ns, id] = JSON.parse(k) as [string, string];
@@ -166,6 +170,7 @@ export class Fsm {
       }
       case 'AllocClientUpdate': {
         const jobs = new Set<string>();
+        const deployments: string[] = [];
         for (const u of cmd.updates) {
           const a = w.allocById(u.ID);
           // Once terminal on the client, an allocation never goes back (a late update must not revive it).
@@ -176,17 +181,38 @@ export class Fsm {
             ClientDescription: u.ClientDescription,
             TaskStates: u.TaskStates,
             // The client's health verdict drives rolling updates (the next batch waits for it).
-            ...(u.DeploymentStatus !== undefined ? { DeploymentStatus: { ...u.DeploymentStatus, ModifyIndex: w.index } } : {}),
+            // A canary stays one whatever the client says (its verdict does not know).
+            ...(u.DeploymentStatus !== undefined ? { DeploymentStatus: { ...u.DeploymentStatus, Canary: u.DeploymentStatus.Canary || a.DeploymentStatus?.Canary === true, ModifyIndex: w.index } } : {}),
             ModifyIndex: w.index,
             ModifyTime: u.ModifyTime,
           });
           jobs.add(JSON.stringify([a.Namespace, a.JobID]));
+          if (u.DeploymentStatus !== undefined) deployments.push(a.DeploymentID);
         }
+        refreshDeploymentProgress(w, deployments, cmd.now);
         putEvals(cmd.evals);
         for (const k of jobs) {
           const [ns, id] = JSON.parse(k) as [string, string];
           this.refreshJobStatus(w, ns, id);
         }
+        return { index: w.index };
+      }
+      case 'DeploymentStatusUpdate': {
+        applyDeploymentStatusUpdates(w, cmd.updates, cmd.now);
+        // auto_revert: the stable version is registered again, as a new version (Nomad's Job.Revert).
+        const job = cmd.job ? this.registerJob(w, cmd.job, cmd.now) : null;
+        putEvals(job ? cmd.evals.map((e) => (e.JobID === job.ID && e.Namespace === job.Namespace ? { ...e, JobModifyIndex: job.JobModifyIndex } : e)) : cmd.evals);
+        if (job) this.refreshJobStatus(w, job.Namespace, job.ID);
+        return { index: w.index };
+      }
+      case 'DeploymentPromote': {
+        promoteDeployment(w, cmd.deploymentId, cmd.all, cmd.groups, cmd.now);
+        putEvals(cmd.evals);
+        return { index: w.index };
+      }
+      case 'DeploymentAllocHealth': {
+        setAllocHealth(w, cmd.deploymentId, cmd.healthy, cmd.unhealthy, cmd.now);
+        putEvals(cmd.evals);
         return { index: w.index };
       }
       case 'AllocDesiredUpdate': {

@@ -10,6 +10,7 @@ import { isAllocTerminal, type Allocation } from '../../structs/alloc.js';
 import type { Plan, PlanResult } from '../../structs/plan.js';
 import { add, exhaustedDimension, nodeCapacity, nodeUsage, allocatedVector, ZERO } from '../../scheduler/bin-pack.js';
 import { deviceOverAssignment } from '../../scheduler/devices.js';
+import { liveAllocs } from '../../scheduler/live-allocs.js';
 import { portCollision } from '../../scheduler/ports.js';
 import type { AllocDesiredUpdate, FsmCommand } from './fsm-commands.js';
 import { NO_METRICS, type ServerMetricsSink } from './server-metrics.js';
@@ -98,7 +99,10 @@ export class PlanApplier {
     }
     const placed = Object.values(accepted).flat();
     const refreshIndex = refused ? this.state.latestIndex() : 0;
-    if (placed.length === 0 && updated.length === 0) {
+    // A follower on an older build may send a plan without the deployment fields.
+    const deployment = plan.Deployment ?? null;
+    const deploymentUpdates = plan.DeploymentUpdates ?? [];
+    if (placed.length === 0 && updated.length === 0 && deployment === null && deploymentUpdates.length === 0) {
       return { NodeUpdate: {}, NodeAllocation: {}, RefreshIndex: refreshIndex, AllocIndex: 0 };
     }
     // nomad.plan.apply: the commit through Raft, the part of a plan's cost that the disk and
@@ -112,7 +116,8 @@ export class PlanApplier {
       const { Job: _job, ...rest } = a;
       return rest;
     });
-    const { index } = await this.raftApply({ type: 'PlanApply', evalId: plan.EvalID, job: planJob, placed: slim, updated, evals: [], now: this.now() });
+    // The deployment travels in the same entry as its allocations: they commit together or not at all.
+    const { index } = await this.raftApply({ type: 'PlanApply', evalId: plan.EvalID, job: planJob, placed: slim, updated, evals: [], now: this.now(), deployment, deploymentUpdates });
     this.metrics.planApply((performance.now() - t1) / 1000);
     return { NodeUpdate: plan.NodeUpdate, NodeAllocation: accepted, NodePreemptions: preempted, RefreshIndex: refreshIndex, AllocIndex: index };
   }
@@ -126,9 +131,13 @@ export class PlanApplier {
     if (hasNew && (node.Status !== 'ready' || node.SchedulingEligibility !== 'eligible' || node.Drain)) return false;
     // Live allocations, minus those this plan stops or replaces in place, plus the plan's own.
     const leaving = new Set([...stops.map((a) => a.ID), ...allocs.map((a) => a.ID)]);
-    const live = existing.filter((a) => !leaving.has(a.ID) && !isAllocTerminal(a));
+    // The live set and its usage are cached per allocation list (the state's list for a node
+    // only changes when something on it does); recompute only when this plan removes some.
+    const base = liveAllocs(existing);
+    const touchesLive = base.live.some((a) => leaving.has(a.ID));
+    const live = touchesLive ? base.live.filter((a) => !leaving.has(a.ID)) : base.live;
     const incoming = allocs.filter((a) => !isAllocTerminal(a));
-    let used = nodeUsage(live);
+    let used = touchesLive ? nodeUsage(live) : base.usage;
     for (const a of incoming) used = add(used, allocatedVector(a.AllocatedResources));
     if (exhaustedDimension(nodeCapacity(node), used, ZERO) !== null) return false;
     // Two plans built on the same snapshot may pick the same free port or GPU: only one may win.

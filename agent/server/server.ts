@@ -21,6 +21,7 @@ import { Fsm, type FsmResult } from './fsm.js';
 import { DEFAULT_HEARTBEAT_CONFIG, HeartbeatTimers, type HeartbeatConfig } from './heartbeats.js';
 import { collectGarbage, DEFAULT_GC_CONFIG, type GcConfig } from './garbage-collector.js';
 import { NodeDrainer } from './node-drainer.js';
+import { DeploymentWatcher } from './deployment-watcher.js';
 import type { ServerMetricsSink } from './server-metrics.js';
 import { PlanApplier } from './plan-applier.js';
 import { StateStore } from './state/state-store.js';
@@ -72,6 +73,7 @@ export class Server {
   readonly blocked: BlockedEvals;
   readonly heartbeats: HeartbeatTimers;
   readonly drainer: NodeDrainer;
+  readonly deploymentWatcher: DeploymentWatcher;
   private readonly planApplier: PlanApplier;
   private readonly workers: Worker[] = [];
   private readonly logger: Logger;
@@ -130,6 +132,13 @@ export class Server {
       opts.drainIntervalMs ?? 1000,
       (err) => this.logger.warn({ err }, 'node drainer pass failed; retrying'),
     );
+    this.deploymentWatcher = new DeploymentWatcher({
+      state: this.state,
+      apply: (cmd) => this.applyCommand(cmd),
+      newEval: (job, trigger, extra) => this.newEval(job, trigger, extra),
+      now: nowNs,
+      logger: this.logger,
+    });
     this.gcConfig = { ...DEFAULT_GC_CONFIG, ...opts.gc };
     this.membership = new ServerMembership({
       self: () => this.hello(),
@@ -391,6 +400,7 @@ export class Server {
     }
     this.heartbeats.initialize(this.state.nodes().filter((n) => n.Status !== 'down').map((n) => n.ID));
     this.drainer.start();
+    this.deploymentWatcher.start();
     this.gcTimer = setInterval(() => void this.runGc(false).catch((err: unknown) => this.logger.warn({ err }, 'garbage collection failed')), this.gcConfig.intervalMs);
     this.gcTimer.unref();
     this.dutiesRunning = true;
@@ -404,6 +414,7 @@ export class Server {
     this.blocked.setEnabled(false);
     this.heartbeats.clear();
     this.drainer.stop();
+    this.deploymentWatcher.stop();
     if (this.gcTimer) clearInterval(this.gcTimer);
     this.gcTimer = null;
   }

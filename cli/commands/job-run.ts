@@ -13,6 +13,7 @@ import type { CliIo } from '../io.js';
 import { loadJobFile } from '../job-file.js';
 import { toJson } from '../json-output.js';
 import { watchJobAllocations } from '../monitor/alloc-watch.js';
+import { monitorDeployment } from '../monitor/deployment-monitor.js';
 import { monitorEval } from '../monitor/eval-monitor.js';
 import { monitorUi } from '../monitor/monitor-ui.js';
 import { UsageError, expectArgs, parseArgs } from '../usage.js';
@@ -79,6 +80,20 @@ async function run(io: CliIo, argv: string[]): Promise<number> {
   } catch (err) {
     return reportError(io, 'Error querying job', err);
   }
+  // A service job's new version rolls out as a deployment: follow it (Nomad ≥ 1.2).
+  if (registered.Type === 'service') {
+    let latest = null;
+    try {
+      latest = (await client.jobs.latestDeployment(registered.ID, { signal: io.signal })).data;
+    } catch {
+      // A server without deployments: watch the allocations instead.
+    }
+    if (latest !== null && latest.JobVersion === registered.Version && latest.JobCreateIndex === registered.CreateIndex) {
+      const d = await monitorDeployment(client, latest.ID, ui, { idLen, signal: io.signal });
+      if (d.exitCode === EXIT_ERROR) return EXIT_ERROR;
+      return monitored.exitCode === EXIT_ALLOC_ERRORS || d.exitCode === EXIT_ALLOC_ERRORS ? EXIT_ALLOC_ERRORS : EXIT_OK;
+    }
+  }
   let outcome;
   try {
     outcome = await watchJobAllocations(client, registered, monitored.allocs, ui, { idLen, signal: io.signal });
@@ -97,12 +112,14 @@ HCL or JSON (a JSON file starts with "{"; it may carry the job at the top level
 or under a "Job" key).
 
 Upon successful job submission, this command will immediately enter an
-interactive monitor: it shows the evaluation's progress, then each allocation of
-the new job version until all of them run (service and system jobs) or finish
-(batch and sysbatch jobs).
+interactive monitor: it shows the evaluation's progress, then, for a service job,
+its deployment until it succeeds or fails; for other jobs, each allocation of the
+new job version until all of them run (system jobs) or finish (batch and sysbatch
+jobs).
 
-Exit codes: 0 when every allocation is placed and running or complete; 2 when
-placement failed or an allocation failed; 1 for any other error.`;
+Exit codes: 0 when every allocation is placed and running or complete (and the
+deployment succeeded); 2 when placement failed, an allocation failed or the
+deployment failed; 1 for any other error.`;
 
 export const jobRunCommand: Command = {
   path: ['job', 'run'],

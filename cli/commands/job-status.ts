@@ -39,10 +39,12 @@ async function run(io: CliIo, argv: string[]): Promise<number> {
       io.out(toJson(job));
       return EXIT_OK;
     }
-    const [summary, allocations, evaluations] = await Promise.all([
+    const [summary, allocations, evaluations, latestDeployment] = await Promise.all([
       client.jobs.summary(job.ID),
       client.jobs.allocations(job.ID),
       client.jobs.evaluations(job.ID),
+      // Only service jobs are deployed; a server without deployments leaves the section out.
+      job.Type === 'service' ? client.jobs.latestDeployment(job.ID).then((r) => r.data, () => null) : Promise.resolve(null),
     ]);
     io.out(
       formatJobDetail({
@@ -52,6 +54,7 @@ async function run(io: CliIo, argv: string[]): Promise<number> {
         evaluations: evaluations.data ?? [],
         verbose: f.verbose,
         nowMs: io.now(),
+        latestDeployment,
       }),
     );
     return EXIT_OK;

@@ -12,6 +12,9 @@ import { allocSignalCommand } from './alloc-signal.js';
 import { allocStopCommand } from './alloc-stop.js';
 import { allocStatusCommand } from './alloc-status.js';
 import { evalListCommand } from './eval-list.js';
+import { deploymentListCommand } from './deployment-list.js';
+import { deploymentStatusCommand } from './deployment-status.js';
+import { deploymentFailCommand, deploymentPauseCommand, deploymentPromoteCommand, deploymentResumeCommand } from './deployment-control.js';
 import { evalStatusCommand } from './eval-status.js';
 import { jobAllocsCommand } from './job-allocs.js';
 import { jobEvalCommand } from './job-eval.js';
@@ -126,6 +129,26 @@ Inspect an evaluation and why it did not place:
 
     $ yurt eval status <eval-id>`,
   [evalListCommand, evalStatusCommand],
+);
+
+export const deploymentGroup = group(
+  'deployment',
+  'Interact with deployments',
+  `This command groups subcommands for interacting with deployments. Deployments
+are used to manage a transition between two versions of a Yurt job.
+
+Examine a deployment's status:
+
+    $ yurt deployment status <deployment-id>
+
+Promote the canaries of a deployment:
+
+    $ yurt deployment promote <deployment-id>
+
+Mark a deployment as failed:
+
+    $ yurt deployment fail <deployment-id>`,
+  [deploymentFailCommand, deploymentListCommand, deploymentPauseCommand, deploymentPromoteCommand, deploymentResumeCommand, deploymentStatusCommand],
 );
 
 export const nodeGroup = group(
@@ -266,6 +289,7 @@ Create a namespace and run a job in it:
 export const otherCommands: Array<Command | CommandGroup> = [
   aclGroup,
   agentInfoCommand,
+  deploymentGroup,
   evalGroup,
   namespaceGroup,
   operatorGroup,

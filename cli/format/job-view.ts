@@ -1,4 +1,6 @@
 /** `yurt status` / `yurt job status` output, laid out as Nomad's `nomad job status`. */
+import type { Deployment } from '../../structs/deployment.js';
+import { formatLatestDeployment } from './deployment-view.js';
 import type { AllocListStub } from '../../structs/alloc.js';
 import type { Evaluation } from '../../structs/eval.js';
 import type { Job, JobListStub, JobStatus, JobSummary } from '../../structs/job.js';
@@ -70,6 +72,8 @@ export interface JobDetailInput {
   evaluations: readonly Evaluation[];
   verbose: boolean;
   nowMs: number;
+  /** The job's latest deployment (service jobs), shown as Nomad's "Latest Deployment". */
+  latestDeployment?: Deployment | null;
 }
 
 /** The job's header block, Summary, Evaluations (verbose), Placement Failure and Allocations. */
@@ -111,6 +115,7 @@ export function formatJobDetail(input: JobDetailInput): string {
     }
     sections.push(text);
   }
+  if (input.latestDeployment) sections.push(formatLatestDeployment(input.latestDeployment, idLen));
   sections.push(`Allocations\n${formatAllocListStubs(input.allocations, verbose, idLen, nowMs)}`);
   return sections.join('\n\n');
 }

@@ -18,7 +18,7 @@ export function monitorUi(out: (line: string) => void, err: (line: string) => vo
   return {
     info: (msg) => out(`==> ${formatTime(now())}: ${msg}`),
     output: (msg) => out(`    ${formatTime(now())}: ${msg}`),
-    detail: (msg) => out(`    ${msg}`),
+    detail: (msg) => out(msg === '' ? '' : `    ${msg}`),
     error: (msg) => err(`==> ${formatTime(now())}: ${msg}`),
   };
 }

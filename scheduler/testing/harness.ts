@@ -4,6 +4,7 @@
  * refresh-and-retry path).
  */
 import { isAllocTerminal, type Allocation } from '../../structs/alloc.js';
+import type { Deployment } from '../../structs/deployment.js';
 import type { Evaluation } from '../../structs/eval.js';
 import type { Job } from '../../structs/job.js';
 import type { Node } from '../../structs/node.js';
@@ -18,6 +19,8 @@ export class MemState implements SchedulerState {
   readonly allocMap = new Map<string, Allocation>();
   private readonly byNode = new Map<string, Set<string>>();
   private readonly byJob = new Map<string, Set<string>>();
+  /** Deployments by ID; plans commit theirs through RecordingPlanner. */
+  readonly deployments = new Map<string, Deployment>();
 
   algorithm: 'binpack' | 'spread' = 'binpack';
   /** Left undefined, the schedulers use Nomad's defaults (preemption for system jobs only). */
@@ -43,6 +46,17 @@ export class MemState implements SchedulerState {
   }
   allocsByNode(nodeId: string): Allocation[] {
     return this.lookup(this.byNode.get(nodeId));
+  }
+  latestDeploymentByJob(ns: string, jobId: string): Deployment | null {
+    let latest: Deployment | null = null;
+    for (const d of this.deployments.values()) {
+      if (d.Namespace === ns && d.JobID === jobId && (latest === null || d.CreateIndex > latest.CreateIndex)) latest = d;
+    }
+    return latest;
+  }
+  putDeployment(d: Deployment): void {
+    this.deployments.set(d.ID, d);
+    this.index++;
   }
   /** Insert or replace an allocation, keeping the by-node and by-job indexes (10,000-node benchmarks need them). */
   putAlloc(a: Allocation): void {
@@ -96,6 +110,11 @@ export class RecordingPlanner implements Planner {
       return { result, refreshedState: this.state };
     }
     this.state.index++;
+    if (plan.Deployment) this.state.deployments.set(plan.Deployment.ID, { ...plan.Deployment, CreateIndex: this.state.index, ModifyIndex: this.state.index });
+    for (const u of plan.DeploymentUpdates) {
+      const d = this.state.deployments.get(u.DeploymentID);
+      if (d) this.state.deployments.set(d.ID, { ...d, Status: u.Status, StatusDescription: u.StatusDescription, ModifyIndex: this.state.index });
+    }
     for (const allocs of [...Object.values(plan.NodeUpdate), ...Object.values(plan.NodePreemptions)]) {
       for (const a of allocs) {
         const cur = this.state.allocMap.get(a.ID);

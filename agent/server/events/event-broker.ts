@@ -16,7 +16,7 @@ import { eventMatches, type EventFilter } from './event-filter.js';
 import type { AllocationPayload, EventBatch, EventType, StreamEvent } from './event-types.js';
 
 /** What the broker reads: the store's change feed and its current objects. */
-export interface EventSource extends Pick<StateReader, 'jobById' | 'nodeById' | 'nodes' | 'evalById' | 'allocById'> {
+export interface EventSource extends Pick<StateReader, 'jobById' | 'nodeById' | 'nodes' | 'evalById' | 'allocById' | 'deploymentById'> {
   onChange(cb: (c: StateChange) => void): () => void;
 }
 
@@ -180,6 +180,14 @@ export class EventBroker {
       case 'scheduler_config':
         // Nomad publishes no event for the scheduler configuration.
         return null;
+      case 'deployments': {
+        if (o.deleted || typeof o.key !== 'string') return null;
+        const d = this.source.deploymentById(o.key);
+        if (!d) return null;
+        // Created by this index's plan, or a status, health or promotion change since.
+        const type: EventType = d.CreateIndex === index ? 'PlanResult' : 'DeploymentStatusUpdate';
+        return { Topic: 'Deployment', Type: type, Key: d.ID, Namespace: d.Namespace, FilterKeys: [d.JobID], Index: index, Payload: { Deployment: d } };
+      }
     }
   }
 

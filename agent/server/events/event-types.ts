@@ -4,11 +4,12 @@
  * Payload}]}`, and an idle stream sends `{}` as a heartbeat.
  */
 import type { Allocation } from '../../../structs/alloc.js';
+import type { Deployment } from '../../../structs/deployment.js';
 import type { Evaluation } from '../../../structs/eval.js';
 import type { Job } from '../../../structs/job.js';
 import type { Node } from '../../../structs/node.js';
 
-export const EVENT_TOPICS = ['Job', 'Allocation', 'Evaluation', 'Node'] as const;
+export const EVENT_TOPICS = ['Job', 'Allocation', 'Evaluation', 'Node', 'Deployment'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 /** Nomad's event types for the topics yurt publishes (the Type* constants of nomad/structs/event.go). */
@@ -22,12 +23,13 @@ export type EventType =
   | 'NodeDeregistration'
   | 'NodeEligibility'
   | 'NodeDrain'
-  | 'NodeStreamEvent';
+  | 'NodeStreamEvent'
+  | 'DeploymentStatusUpdate';
 
 /** Allocations travel without their embedded job, as in Nomad, to keep events small. */
 export type AllocationPayload = Omit<Allocation, 'Job'> & { Job: null };
 
-export type EventPayload = { Job: Job } | { Allocation: AllocationPayload } | { Evaluation: Evaluation } | { Node: Node };
+export type EventPayload = { Job: Job } | { Allocation: AllocationPayload } | { Evaluation: Evaluation } | { Node: Node } | { Deployment: Deployment };
 
 export interface StreamEvent {
   Topic: EventTopic;
