@@ -8,8 +8,11 @@
  *
  * Figures: placements per second from the first submission to the last allocation committed,
  * and the p99 of each job's submit-to-all-placed latency. Sizes: BENCH_B2_NODES,
- * BENCH_B2_JOBS, BENCH_B2_COUNT.
+ * BENCH_B2_JOBS, BENCH_B2_COUNT. BENCH_B2_PROFILE=<file> writes a CPU profile of the placement
+ * window alone (not of node registration) for Chrome DevTools.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { availableParallelism } from 'node:os';
 import { startTestServer } from '../agent/server/testing/test-server.js';
 import { testGroup, testJob, testNode, testTask } from '../scheduler/testing/fixtures.js';
@@ -73,6 +76,13 @@ export async function runPlacementBench(): Promise<Record<string, number>> {
       if (placed >= JOBS * COUNT) done();
     });
 
+    const profile = process.env['BENCH_B2_PROFILE'];
+    const session = profile ? new Session() : null;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     const jobIds = Array.from({ length: JOBS }, (_, i) => `b2-job-${String(i).padStart(4, '0')}`);
     const start = performance.now();
     const submitting = pool(jobIds, 32, async (id) => {
@@ -94,6 +104,11 @@ export async function runPlacementBench(): Promise<Record<string, number>> {
       process.stderr.write(`    ${placed} / ${JOBS * COUNT} placed\n`);
     }, 1000);
     await allPlaced;
+    if (session && profile) {
+      const { profile: p } = await session.post('Profiler.stop');
+      writeFileSync(profile, JSON.stringify(p));
+      session.disconnect();
+    }
     clearTimeout(timer);
     clearInterval(progress);
     off();

@@ -103,8 +103,14 @@ void describe('Client periodic fingerprint', () => {
 
       driverState.healthy = true;
       gpu.memory = '40960 MiB';
-      await until(() => srv.registrations.length >= 3, 3000, 're-registration after recovery');
-      const r3 = srv.registrations[2]!;
+      // A fingerprint round already under way may report one change before the other: wait
+      // for the registration that carries both.
+      const recovered = (): boolean => {
+        const r = srv.registrations.at(-1);
+        return srv.registrations.length >= 3 && r?.Drivers['flip']?.Healthy === true && r.NodeResources.Devices[0]?.Attributes['memory'] === '40960 MiB';
+      };
+      await until(recovered, 3000, 're-registration after recovery');
+      const r3 = srv.registrations.at(-1)!;
       assert.equal(r3.Drivers['flip']?.Healthy, true);
       assert.equal(r3.NodeResources.Devices[0]?.Attributes['memory'], '40960 MiB');
       assert.equal(client.currentNode()?.Drivers['flip']?.Healthy, true);

@@ -22,9 +22,20 @@ export function pendingReads(index: StateIndex, pending: IndexChanges): IndexRea
     for (const [id, a] of pending.allocs) if (a !== null && matches(a)) out.push(id);
     return out.length === committed.length && out.every((id, i) => id === committed[i]) ? committed : out.sort();
   };
-  return {
+  const reads: IndexReads = {
     alloc: (id) => (pending.allocs.has(id) ? (pending.allocs.get(id) ?? undefined) : base.alloc(id)),
     idsOnNode: (nodeId) => overlayIds(base.idsOnNode(nodeId), (a) => a.NodeID === nodeId),
+    allocsOnNode: (nodeId) => {
+      const ids = overlayIds(base.idsOnNode(nodeId), (a) => a.NodeID === nodeId);
+      if (ids === base.idsOnNode(nodeId) && pending.jobVersions.size === 0) return base.allocsOnNode(nodeId);
+      const out: Allocation[] = [];
+      for (const id of ids) {
+        const stored = reads.alloc(id);
+        const a = stored === undefined ? null : reads.hydrate(stored);
+        if (a !== null) out.push(a);
+      }
+      return out;
+    },
     idsOfJob: (namespace, jobId) => overlayIds(base.idsOfJob(namespace, jobId), (a) => a.Namespace === namespace && a.JobID === jobId),
     allocList: (prefix) => {
       const out = base.allocList(prefix).filter((a) => !pending.allocs.has(a.ID));
@@ -49,6 +60,7 @@ export function pendingReads(index: StateIndex, pending: IndexChanges): IndexRea
       return out as unknown as Allocation;
     },
   };
+  return reads;
 }
 
 

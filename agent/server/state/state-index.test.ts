@@ -168,3 +168,30 @@ void test('property: every pinned reader sees exactly the allocations of its com
     { seed: 42, numRuns: 200 },
   );
 });
+
+void test('a job version rewritten in place (marked stable) is what readers and its allocations then see', withStore((s) => {
+  s.write(++index, 1, (w) => w.putJob(job));
+  put(s, testAlloc(job, { ID: 'a1', NodeID: 'n1' }));
+  const before = s.snapshot();
+  s.write(++index, 1, (w) => w.putJobVersion({ ...job, Stable: true }));
+  assert.equal(s.jobVersion(job.Namespace, job.ID, job.Version)?.Stable, true);
+  assert.equal(s.allocById('a1')?.Job.Stable, true);
+  assert.equal(s.allocsByNode('n1')[0]?.Job.Stable, true);
+  assert.equal(before.allocsByNode('n1')[0]?.Job.Stable, false);
+  before.release();
+}));
+
+void test("a node's allocation list is one shared array until something on that node changes (what schedulers cache usage by)", withStore((s) => {
+  put(s, testAlloc(job, { ID: 'a1', NodeID: 'n1' }), testAlloc(job, { ID: 'a2', NodeID: 'n2' }));
+  const n1 = s.allocsByNode('n1');
+  const snap = s.snapshot();
+  assert.equal(snap.allocsByNode('n1'), n1);
+  put(s, testAlloc(job, { ID: 'a2', NodeID: 'n2', ClientStatus: 'complete' }));
+  assert.equal(s.allocsByNode('n1'), n1, 'a change on n2 leaves n1 alone');
+  const n2 = s.allocsByNode('n2');
+  assert.equal(n2[0]?.ClientStatus, 'complete');
+  assert.notEqual(snap.allocsByNode('n2'), n2);
+  assert.equal(snap.allocsByNode('n2')[0]?.ClientStatus, 'pending');
+  assert.ok(Object.isFrozen(n2));
+  snap.release();
+}));

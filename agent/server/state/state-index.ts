@@ -18,6 +18,7 @@ import type { IndexReads, StoredAlloc } from './state-reader.js';
 import { LATEST, VersionedMap } from './versioned-map.js';
 
 const NONE: readonly string[] = Object.freeze([]);
+const NO_ALLOCS: readonly Allocation[] = Object.freeze([]);
 /** The node list's single key in its VersionedMap. */
 const ALL = '';
 
@@ -54,6 +55,12 @@ export class StateIndex {
    * allocation or the job version it runs changes.
    */
   private readonly hydrated = new WeakMap<StoredAlloc, Allocation>();
+  /**
+   * Each node's allocations, hydrated and frozen. The array stays the same object until
+   * something on the node changes, so schedulers can cache what they derive from it (the
+   * node's usage) across evaluations.
+   */
+  private readonly nodeAllocs = new VersionedMap<readonly Allocation[]>();
 
   static load(c: IndexChanges, seq: number): StateIndex {
     const idx = new StateIndex();
@@ -72,6 +79,10 @@ export class StateIndex {
 
   idsOfJob(namespace: string, jobId: string, at: number): readonly string[] {
     return this.allocsByJob.get(jobKey(namespace, jobId), at) ?? NONE;
+  }
+
+  allocsOnNode(nodeId: string, at: number): readonly Allocation[] {
+    return this.nodeAllocs.get(nodeId, at) ?? NO_ALLOCS;
   }
 
   /** Allocations whose ID starts with `prefix`, sorted by ID. */
@@ -105,6 +116,7 @@ export class StateIndex {
     return {
       alloc: (id) => this.alloc(id, at),
       idsOnNode: (nodeId) => this.idsOnNode(nodeId, at),
+      allocsOnNode: (nodeId) => this.allocsOnNode(nodeId, at),
       idsOfJob: (namespace, jobId) => this.idsOfJob(namespace, jobId, at),
       allocList: (prefix) => this.allocList(prefix, at),
       jobVersion: (namespace, jobId, version) => this.jobVersion(namespace, jobId, version, at),
@@ -147,6 +159,7 @@ export class StateIndex {
     applyEdits(this.allocsByNode, nodeEdits, seq, horizon);
     applyEdits(this.allocsByJob, jobEdits, seq, horizon);
     for (const [key, job] of c.jobVersions) this.jobVersions.set(key, job === null ? undefined : frozenCopy(job), seq, horizon);
+    this.refreshNodeAllocs(c, nodeEdits, seq, horizon);
     const nodeListEdit: Edit = { add: new Set(), remove: new Set() };
     for (const [id, node] of c.nodes) {
       const existed = this.nodeById.get(id, LATEST) !== undefined;
@@ -155,7 +168,28 @@ export class StateIndex {
       this.nodeById.set(id, node === null ? undefined : frozenCopy(node), seq, horizon);
     }
     if (nodeListEdit.add.size > 0 || nodeListEdit.remove.size > 0) applyEdits(this.nodeIds, new Map([[ALL, nodeListEdit]]), seq, horizon);
-    for (const m of [this.allocById, this.allocsByNode, this.allocsByJob, this.jobVersions, this.nodeById, this.nodeIds]) m.sweep(horizon);
+    for (const m of [this.allocById, this.allocsByNode, this.allocsByJob, this.jobVersions, this.nodeById, this.nodeIds, this.nodeAllocs]) m.sweep(horizon);
+  }
+
+  /** Rebuild the hydrated list of every node whose allocations (or their job versions) changed. */
+  private refreshNodeAllocs(c: IndexChanges, nodeEdits: Map<string, Edit>, seq: number, horizon: number): void {
+    const nodes = new Set<string>(nodeEdits.keys());
+    for (const key of c.jobVersions.keys()) {
+      const [namespace = '', jobId = ''] = key.split('\u0000');
+      for (const id of this.idsOfJob(namespace, jobId, LATEST)) {
+        const a = this.allocById.get(id, LATEST);
+        if (a !== undefined) nodes.add(a.NodeID);
+      }
+    }
+    for (const nodeId of nodes) {
+      const list: Allocation[] = [];
+      for (const id of this.idsOnNode(nodeId, LATEST)) {
+        const stored = this.allocById.get(id, LATEST);
+        const a = stored === undefined ? null : this.hydrate(stored, LATEST);
+        if (a !== null) list.push(a);
+      }
+      this.nodeAllocs.set(nodeId, list.length === 0 ? undefined : Object.freeze(list), seq, horizon);
+    }
   }
 }
 

@@ -58,7 +58,8 @@ export interface StateReader {
   evalsByJob(namespace: string, jobId: string): Evaluation[];
   allocById(id: string): Allocation | null;
   allocs(prefix?: string): Allocation[];
-  allocsByNode(nodeId: string): Allocation[];
+  /** Shared and frozen: the same array until something on the node changes. */
+  allocsByNode(nodeId: string): readonly Allocation[];
   allocsByJob(namespace: string, jobId: string): Allocation[];
   allocsByEval(evalId: string): Allocation[];
   /** The stored scheduler configuration, or Nomad's defaults when none was ever set. */
@@ -89,6 +90,8 @@ export interface IndexReads {
   alloc(id: string): StoredAlloc | undefined;
   /** Sorted allocation IDs. */
   idsOnNode(nodeId: string): readonly string[];
+  /** A node's allocations, hydrated; the same frozen array until something on the node changes. */
+  allocsOnNode(nodeId: string): readonly Allocation[];
   idsOfJob(namespace: string, jobId: string): readonly string[];
   /** Sorted by ID. */
   allocList(prefix: string): StoredAlloc[];
@@ -105,16 +108,11 @@ export interface IndexReads {
  * for the tables read from disk, and over `reads` for those kept in memory.
  */
 export class TableReader implements StateReader {
-  /** A snapshot's allocations per node, hydrated once: schedulers ask for the same nodes again and again. */
-  private readonly nodeAllocs: Map<string, Allocation[]> | null;
-
   constructor(
     protected readonly t: StateTables,
     private readonly txn: Transaction | undefined,
     private readonly reads: IndexReads,
-  ) {
-    this.nodeAllocs = txn !== undefined ? new Map() : null;
-  }
+  ) {}
 
   private get opts(): { transaction?: Transaction } {
     return this.txn === undefined ? {} : { transaction: this.txn };
@@ -195,14 +193,8 @@ export class TableReader implements StateReader {
     return this.reads.allocList(prefix).map((a) => this.hydrate(a));
   }
 
-  allocsByNode(nodeId: string): Allocation[] {
-    if (this.nodeAllocs === null) return this.allocsOf(this.reads.idsOnNode(nodeId));
-    let list = this.nodeAllocs.get(nodeId);
-    if (list === undefined) {
-      list = this.allocsOf(this.reads.idsOnNode(nodeId));
-      this.nodeAllocs.set(nodeId, list);
-    }
-    return list.slice();
+  allocsByNode(nodeId: string): readonly Allocation[] {
+    return this.reads.allocsOnNode(nodeId);
   }
 
   allocsByJob(namespace: string, jobId: string): Allocation[] {

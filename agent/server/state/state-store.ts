@@ -58,6 +58,7 @@ function liveReads(holder: IndexHolder): IndexReads {
   return {
     alloc: (id) => holder.current.alloc(id, LATEST),
     idsOnNode: (nodeId) => holder.current.idsOnNode(nodeId, LATEST),
+    allocsOnNode: (nodeId) => holder.current.allocsOnNode(nodeId, LATEST),
     idsOfJob: (namespace, jobId) => holder.current.idsOfJob(namespace, jobId, LATEST),
     allocList: (prefix) => holder.current.allocList(prefix, LATEST),
     jobVersion: (namespace, jobId, version) => holder.current.jobVersion(namespace, jobId, version, LATEST),
@@ -304,6 +305,7 @@ export class StateWriter extends TableReader {
   /** Rewrite a stored version of a job (not the current one): a deployment marking it stable. */
   putJobVersion(job: Job): void {
     this.tw.jobVersions.putSync([job.Namespace, job.ID, job.Version], job);
+    this.indexChanges.jobVersions.set(jobVersionKey(job.Namespace, job.ID, job.Version), job);
     this.touched.add('job_versions');
   }
 
