@@ -11,18 +11,39 @@ export interface LiveAllocs {
   /** Frozen: copy before changing. */
   live: readonly Allocation[];
   usage: ResourceVector;
+  /** Per position of the list this was derived from: is that allocation live? */
+  mask: Uint8Array;
 }
 
-const EMPTY: LiveAllocs = Object.freeze({ live: Object.freeze([]), usage: ZERO });
+const EMPTY: LiveAllocs = Object.freeze({ live: Object.freeze([]), usage: ZERO, mask: new Uint8Array(0) });
 const cache = new WeakMap<readonly Allocation[], LiveAllocs>();
 
 export function liveAllocs(all: readonly Allocation[]): LiveAllocs {
   if (all.length === 0) return EMPTY;
   let v = cache.get(all);
   if (v === undefined) {
-    const live = Object.freeze(all.filter((a) => !isAllocTerminal(a)));
-    v = Object.freeze({ live, usage: Object.freeze(nodeUsage(live)) });
+    const mask = new Uint8Array(all.length);
+    const live: Allocation[] = [];
+    all.forEach((a, i) => {
+      if (isAllocTerminal(a)) return;
+      mask[i] = 1;
+      live.push(a);
+    });
+    v = Object.freeze({ live: Object.freeze(live), usage: Object.freeze(nodeUsage(live)), mask });
     cache.set(all, v);
   }
   return v;
+}
+
+/** What liveAllocs derived for `all`, if it has (the state builds on it when a node changes). */
+export function knownLiveAllocs(all: readonly Allocation[]): LiveAllocs | undefined {
+  return all.length === 0 ? EMPTY : cache.get(all);
+}
+
+/**
+ * Record what `all` derives to, computed by someone who knew it cheaper (the state, from the
+ * previous list of the node and what one commit changed). It must equal what liveAllocs computes.
+ */
+export function primeLiveAllocs(all: readonly Allocation[], v: LiveAllocs): void {
+  if (all.length > 0) cache.set(all, Object.freeze(v));
 }

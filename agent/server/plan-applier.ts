@@ -11,7 +11,7 @@ import type { Plan, PlanResult } from '../../structs/plan.js';
 import { add, exhaustedDimension, nodeCapacity, nodeUsage, allocatedVector, ZERO } from '../../scheduler/bin-pack.js';
 import { deviceOverAssignment } from '../../scheduler/devices.js';
 import { liveAllocs } from '../../scheduler/live-allocs.js';
-import { portCollision } from '../../scheduler/ports.js';
+import { allocPorts, portCollision } from '../../scheduler/ports.js';
 import type { AllocDesiredUpdate, FsmCommand } from './fsm-commands.js';
 import { NO_METRICS, type ServerMetricsSink } from './server-metrics.js';
 import type { StateReader } from './state/state-reader.js';
@@ -141,7 +141,12 @@ export class PlanApplier {
     for (const a of incoming) used = add(used, allocatedVector(a.AllocatedResources));
     if (exhaustedDimension(nodeCapacity(node), used, ZERO) !== null) return false;
     // Two plans built on the same snapshot may pick the same free port or GPU: only one may win.
+    // What the node already runs was checked when it was placed, so only a plan that hands out
+    // ports or devices can collide.
+    const wantsPorts = incoming.some((a) => allocPorts(a).length > 0);
+    const wantsDevices = incoming.some((a) => Object.values(a.AllocatedResources.Tasks).some((t) => t.Devices.length > 0));
+    if (!wantsPorts && !wantsDevices) return true;
     const after = [...live, ...incoming];
-    return portCollision(node, after) === null && deviceOverAssignment(node, after) === null;
+    return (!wantsPorts || portCollision(node, after) === null) && (!wantsDevices || deviceOverAssignment(node, after) === null);
   }
 }

@@ -7,6 +7,9 @@ import { StateStore } from './state-store.js';
 import { testAlloc, testJob } from '../../../scheduler/testing/fixtures.js';
 import type { Allocation } from '../../../structs/alloc.js';
 import fc from 'fast-check';
+import { isAllocTerminal } from '../../../structs/alloc.js';
+import { nodeUsage } from '../../../scheduler/bin-pack.js';
+import { liveAllocs } from '../../../scheduler/live-allocs.js';
 import { VersionedMap } from './versioned-map.js';
 import { jobVersionKey, StateIndex } from './state-index.js';
 import type { StoredAlloc } from './state-reader.js';
@@ -115,9 +118,9 @@ void test('versioned map: old versions are dropped once no reader can see them',
 });
 
 void test('property: every pinned reader sees exactly the allocations of its commit, whatever came after', () => {
-  type Op = { kind: 'put'; id: number; node: number; job: number } | { kind: 'del'; id: number } | { kind: 'pin' } | { kind: 'unpin'; which: number };
+  type Op = { kind: 'put'; id: number; node: number; job: number; running: boolean } | { kind: 'del'; id: number } | { kind: 'pin' } | { kind: 'unpin'; which: number };
   const op = fc.oneof(
-    fc.record({ kind: fc.constant('put' as const), id: fc.integer({ min: 0, max: 15 }), node: fc.integer({ min: 0, max: 3 }), job: fc.integer({ min: 0, max: 2 }) }),
+    fc.record({ kind: fc.constant('put' as const), id: fc.integer({ min: 0, max: 15 }), node: fc.integer({ min: 0, max: 3 }), job: fc.integer({ min: 0, max: 2 }), running: fc.boolean() }),
     fc.record({ kind: fc.constant('del' as const), id: fc.integer({ min: 0, max: 15 }) }),
     fc.record({ kind: fc.constant('pin' as const) }),
     fc.record({ kind: fc.constant('unpin' as const), which: fc.nat() }),
@@ -125,15 +128,27 @@ void test('property: every pinned reader sees exactly the allocations of its com
   fc.assert(
     fc.property(fc.array(fc.array(op, { minLength: 1, maxLength: 4 }), { maxLength: 40 }), (commits: Op[][]) => {
       const job = testJob();
-      const jv = new Map([[jobVersionKey(job.Namespace, job.ID, job.Version), job]]);
+      const jv = new Map([0, 1, 2].map((j) => [jobVersionKey(job.Namespace, `j${j}`, job.Version), { ...job, ID: `j${j}` }]));
       const idx = StateIndex.load({ allocs: new Map(), jobVersions: jv, nodes: new Map() }, 0);
-      let model = new Map<string, { node: string; job: string }>();
-      const pins: Array<{ seq: number; model: Map<string, { node: string; job: string }> }> = [];
+      let model = new Map<string, { node: string; job: string; status: string }>();
+      const pins: Array<{ seq: number; model: Map<string, { node: string; job: string; status: string }> }> = [];
       let seq = 0;
-      const check = (at: number, m: Map<string, { node: string; job: string }>): void => {
+      const check = (at: number, m: Map<string, { node: string; job: string; status: string }>): void => {
         for (let n = 0; n < 4; n++) {
           const want = [...m].filter(([, v]) => v.node === `n${n}`).map(([id]) => id).sort();
           assert.deepEqual([...idx.idsOnNode(`n${n}`, at)], want);
+          // The hydrated list, carried over between commits, holds each allocation as written.
+          assert.deepEqual(
+            idx.allocsOnNode(`n${n}`, at).map((a) => [a.ID, a.NodeID, a.ClientStatus]),
+            want.map((id) => [id, `n${n}`, m.get(id)!.status]),
+          );
+          // What the scheduler derives from the list (carried from commit to commit by the
+          // state) equals deriving it from scratch.
+          const list = idx.allocsOnNode(`n${n}`, at);
+          const derived = liveAllocs(list);
+          const fresh = list.filter((a) => !isAllocTerminal(a));
+          assert.deepEqual(derived.live.map((a) => a.ID), fresh.map((a) => a.ID));
+          assert.deepEqual(derived.usage, nodeUsage(fresh));
         }
         for (let j = 0; j < 3; j++) {
           const want = [...m].filter(([, v]) => v.job === `j${j}`).map(([id]) => id).sort();
@@ -149,9 +164,12 @@ void test('property: every pinned reader sees exactly the allocations of its com
           else if (o.kind === 'unpin') {
             if (pins.length > 0) pins.splice(o.which % pins.length, 1);
           } else if (o.kind === 'put') {
-            const { Job: _j, ...rest } = testAlloc(job, { ID: `a${o.id}`, NodeID: `n${o.node}`, JobID: `j${o.job}` });
+            const status = o.running ? 'running' : 'complete';
+            const task = { Cpu: { CpuShares: (o.id + 1) * 10 * (o.job + 1), ReservedCores: [] }, Memory: { MemoryMB: o.node + 1, MemoryMaxMB: 0 }, Networks: [], Devices: [] };
+            const resources = { Tasks: { t: task }, Shared: { DiskMB: 0, Networks: [], Ports: [] } };
+            const { Job: _j, ...rest } = testAlloc(job, { ID: `a${o.id}`, NodeID: `n${o.node}`, JobID: `j${o.job}`, ClientStatus: status, AllocatedResources: resources });
             allocs.set(`a${o.id}`, { ...rest, JobVersion: job.Version });
-            next.set(`a${o.id}`, { node: `n${o.node}`, job: `j${o.job}` });
+            next.set(`a${o.id}`, { node: `n${o.node}`, job: `j${o.job}`, status });
           } else {
             allocs.set(`a${o.id}`, null);
             next.delete(`a${o.id}`);

@@ -15,6 +15,9 @@ import type { Allocation } from '../../../structs/alloc.js';
 import type { Job } from '../../../structs/job.js';
 import type { Node } from '../../../structs/node.js';
 import type { IndexReads, StoredAlloc } from './state-reader.js';
+import { isAllocTerminal } from '../../../structs/alloc.js';
+import { addInto, allocatedVector, type ResourceVector } from '../../../scheduler/bin-pack.js';
+import { knownLiveAllocs, primeLiveAllocs } from '../../../scheduler/live-allocs.js';
 import { LATEST, VersionedMap } from './versioned-map.js';
 
 const NONE: readonly string[] = Object.freeze([]);
@@ -54,7 +57,15 @@ export class StateIndex {
    * Allocations with their job attached, shared across readers: rebuilt only when the stored
    * allocation or the job version it runs changes.
    */
-  private readonly hydrated = new WeakMap<StoredAlloc, Allocation>();
+  private readonly hydrated = new WeakMap<StoredAlloc, { alloc: Allocation; at: number }>();
+  /** The newest commit applied. */
+  private latestSeq = 0;
+  /**
+   * The last commit that changed any job version. Job versions rarely change, so a hydrated
+   * allocation checked at or after it is still right for any reader at or after it, without
+   * looking its job version up again.
+   */
+  private jobVersionsChangedAt = 0;
   /**
    * Each node's allocations, hydrated and frozen. The array stays the same object until
    * something on the node changes, so schedulers can cache what they derive from it (the
@@ -128,12 +139,17 @@ export class StateIndex {
 
   /** The allocation with its job version attached (frozen, shared); null when that version is missing. */
   hydrate(stored: StoredAlloc, at: number): Allocation | null {
+    const seq = at === LATEST ? this.latestSeq : at;
+    const cached = this.hydrated.get(stored);
+    if (cached !== undefined && cached.at >= this.jobVersionsChangedAt && seq >= this.jobVersionsChangedAt) return cached.alloc;
     const job = this.jobVersion(stored.Namespace, stored.JobID, stored.JobVersion, at);
     if (!job) return null;
-    const cached = this.hydrated.get(stored);
-    if (cached?.Job === job) return cached;
+    if (cached?.alloc.Job === job) {
+      cached.at = Math.max(cached.at, seq);
+      return cached.alloc;
+    }
     const alloc = withJob(stored, job);
-    this.hydrated.set(stored, alloc);
+    this.hydrated.set(stored, { alloc, at: seq });
     return alloc;
   }
 
@@ -156,10 +172,14 @@ export class StateIndex {
       }
       this.allocById.set(id, next === null ? undefined : frozenCopy(next), seq, horizon);
     }
+    const before = new Map<string, readonly string[]>();
+    for (const nodeId of nodeEdits.keys()) before.set(nodeId, this.idsOnNode(nodeId, LATEST));
     applyEdits(this.allocsByNode, nodeEdits, seq, horizon);
     applyEdits(this.allocsByJob, jobEdits, seq, horizon);
     for (const [key, job] of c.jobVersions) this.jobVersions.set(key, job === null ? undefined : frozenCopy(job), seq, horizon);
-    this.refreshNodeAllocs(c, nodeEdits, seq, horizon);
+    if (c.jobVersions.size > 0) this.jobVersionsChangedAt = seq;
+    this.latestSeq = seq;
+    this.refreshNodeAllocs(c, nodeEdits, before, seq, horizon);
     const nodeListEdit: Edit = { add: new Set(), remove: new Set() };
     for (const [id, node] of c.nodes) {
       const existed = this.nodeById.get(id, LATEST) !== undefined;
@@ -171,8 +191,14 @@ export class StateIndex {
     for (const m of [this.allocById, this.allocsByNode, this.allocsByJob, this.jobVersions, this.nodeById, this.nodeIds, this.nodeAllocs]) m.sweep(horizon);
   }
 
-  /** Rebuild the hydrated list of every node whose allocations (or their job versions) changed. */
-  private refreshNodeAllocs(c: IndexChanges, nodeEdits: Map<string, Edit>, seq: number, horizon: number): void {
+  /**
+   * Rebuild the hydrated list of every node whose allocations (or their job versions) changed.
+   * `before` holds each touched node's ID list from before this commit: unchanged allocations
+   * are carried over from the previous list by position, so a commit costs what it changed,
+   * not what the node holds (bin packing puts well over a hundred allocations on a node, and
+   * touching each of them again was a cache miss apiece).
+   */
+  private refreshNodeAllocs(c: IndexChanges, nodeEdits: Map<string, Edit>, before: Map<string, readonly string[]>, seq: number, horizon: number): void {
     const nodes = new Set<string>(nodeEdits.keys());
     for (const key of c.jobVersions.keys()) {
       const [namespace = '', jobId = ''] = key.split('\u0000');
@@ -181,16 +207,80 @@ export class StateIndex {
         if (a !== undefined) nodes.add(a.NodeID);
       }
     }
-    for (const nodeId of nodes) {
-      const list: Allocation[] = [];
-      for (const id of this.idsOnNode(nodeId, LATEST)) {
-        const stored = this.allocById.get(id, LATEST);
-        const a = stored === undefined ? null : this.hydrate(stored, LATEST);
-        if (a !== null) list.push(a);
-      }
-      this.nodeAllocs.set(nodeId, list.length === 0 ? undefined : Object.freeze(list), seq, horizon);
-    }
+    for (const nodeId of nodes) this.refreshNode(nodeId, c, before.get(nodeId), seq, horizon);
   }
+
+  /**
+   * One node's new list, carried over from its previous one where nothing changed. The
+   * scheduler's view of the node (its live allocations and their usage) is derived the same
+   * way, from the previous one plus and minus what changed, when the previous one is known.
+   */
+  private refreshNode(nodeId: string, c: IndexChanges, prevIds: readonly string[] | undefined, seq: number, horizon: number): void {
+    const ids = this.idsOnNode(nodeId, LATEST);
+    const prevList = this.nodeAllocs.get(nodeId, LATEST) ?? NO_ALLOCS;
+    // Carrying over is safe only when no job version changed (allocations would need their
+    // Job re-attached) and the previous list matches its IDs one for one.
+    const carry = c.jobVersions.size === 0 && prevIds !== undefined && prevIds.length === prevList.length;
+    const prev = carry ? knownLiveAllocs(prevList) : undefined;
+    const usage = prev ? { ...prev.usage } : null;
+    const mask: number[] = [];
+    const live: Allocation[] = [];
+    const list: Allocation[] = [];
+    let complete = true;
+    /** The previous list's allocation at `k` is gone or replaced: it no longer uses anything. */
+    const drop = (k: number): void => {
+      if (usage !== null && prev!.mask[k] === 1) subtractInto(usage, allocatedVector(prevList[k]!.AllocatedResources));
+    };
+    let j = 0;
+    for (const id of ids) {
+      if (carry) {
+        while (j < prevIds.length && prevIds[j]! < id) drop(j++);
+        if (prevIds[j] === id) {
+          if (!c.allocs.has(id)) {
+            const a = prevList[j]!;
+            list.push(a);
+            if (usage !== null) {
+              const isLive = prev!.mask[j]!;
+              mask.push(isLive);
+              if (isLive === 1) live.push(a);
+            }
+            j++;
+            continue;
+          }
+          drop(j++);
+        }
+      }
+      const stored = this.allocById.get(id, LATEST);
+      const a = stored === undefined ? null : this.hydrate(stored, LATEST);
+      if (a === null) {
+        complete = false;
+        continue;
+      }
+      list.push(a);
+      if (usage !== null) {
+        const isLive = isAllocTerminal(a) ? 0 : 1;
+        mask.push(isLive);
+        if (isLive === 1) {
+          live.push(a);
+          addInto(usage, allocatedVector(a.AllocatedResources));
+        }
+      }
+    }
+    if (carry) while (j < prevIds.length) drop(j++);
+    if (list.length === 0) {
+      this.nodeAllocs.set(nodeId, undefined, seq, horizon);
+      return;
+    }
+    Object.freeze(list);
+    if (usage !== null && complete) primeLiveAllocs(list, { live: Object.freeze(live), usage: Object.freeze(usage), mask: Uint8Array.from(mask) });
+    this.nodeAllocs.set(nodeId, list, seq, horizon);
+  }
+}
+
+function subtractInto(into: ResourceVector, b: ResourceVector): void {
+  into.cpu -= b.cpu;
+  into.memoryMB -= b.memoryMB;
+  into.diskMB -= b.diskMB;
 }
 
 interface Edit {
