@@ -95,6 +95,12 @@ export class Agent {
         raftSnapshotThreshold: c.server.raftSnapshotThreshold,
         raftTrailingLogs: c.server.raftTrailingLogs,
         numSchedulers: c.server.numSchedulers,
+        gc: {
+          evalGcThresholdMs: c.server.evalGcThresholdMs,
+          jobGcThresholdMs: c.server.jobGcThresholdMs,
+          nodeGcThresholdMs: c.server.nodeGcThresholdMs,
+          deploymentGcThresholdMs: c.server.deploymentGcThresholdMs,
+        },
         heartbeat: {
           heartbeatGraceMs: c.server.heartbeatGraceMs,
           minHeartbeatTtlMs: c.server.minHeartbeatTtlMs,

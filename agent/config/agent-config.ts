@@ -49,6 +49,11 @@ export interface ServerConfig {
   /** Entries kept behind a snapshot for followers slightly behind (raft_trailing_logs). */
   raftTrailingLogs: number;
   serverJoin: ServerJoinConfig;
+  /** How old finished objects must be before garbage collection forgets them (Nomad's *_gc_threshold). */
+  evalGcThresholdMs: number;
+  jobGcThresholdMs: number;
+  nodeGcThresholdMs: number;
+  deploymentGcThresholdMs: number;
 }
 
 export interface ReservedConfig {
@@ -211,6 +216,10 @@ export function defaultAgentConfig(env: { hostname: string; cpuCount?: number })
       raftSnapshotThreshold: 8192,
       raftTrailingLogs: 10240,
       serverJoin: serverJoinDefaults(),
+      evalGcThresholdMs: 60 * 60_000,
+      jobGcThresholdMs: 4 * 60 * 60_000,
+      nodeGcThresholdMs: 24 * 60 * 60_000,
+      deploymentGcThresholdMs: 60 * 60_000,
     },
     client: {
       enabled: false,

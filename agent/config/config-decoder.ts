@@ -317,6 +317,10 @@ export function decodeAgentConfig(ctx: DecodeContext, raw: unknown): PartialAgen
       raftSnapshotThreshold: b.int('raft_snapshot_threshold', checkAtLeast(1)),
       raftTrailingLogs: b.int('raft_trailing_logs', checkAtLeast(0)),
       serverJoin: b.block('server_join', decodeServerJoin),
+      evalGcThresholdMs: b.duration('eval_gc_threshold', checkAtLeast(0)),
+      jobGcThresholdMs: b.duration('job_gc_threshold', checkAtLeast(0)),
+      nodeGcThresholdMs: b.duration('node_gc_threshold', checkAtLeast(0)),
+      deploymentGcThresholdMs: b.duration('deployment_gc_threshold', checkAtLeast(0)),
     })),
     client: r.block('client', (b) => ({
       enabled: b.bool('enabled'),

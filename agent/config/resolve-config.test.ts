@@ -57,6 +57,10 @@ void describe('resolveAgentConfig', () => {
         raftSnapshotThreshold: 8192,
         raftTrailingLogs: 10240,
         serverJoin: { retryJoin: [], retryIntervalMs: 30_000, retryMax: 0 },
+        evalGcThresholdMs: 3_600_000,
+        jobGcThresholdMs: 14_400_000,
+        nodeGcThresholdMs: 86_400_000,
+        deploymentGcThresholdMs: 3_600_000,
       },
       client: {
         enabled: true,

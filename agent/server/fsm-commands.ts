@@ -59,7 +59,8 @@ export type FsmCommand =
   /** An operator's health verdicts for a deployment's allocations. */
   | { type: 'DeploymentAllocHealth'; deploymentId: string; healthy: string[]; unhealthy: string[]; evals: Evaluation[]; now: number }
   /** Garbage collection decided by the leader's core job: remove these objects. */
-  | { type: 'GcApply'; evalIds: string[]; allocIds: string[]; jobs: Array<{ namespace: string; id: string }>; nodeIds: string[] }
+  /** `deploymentIds` is absent in entries written before deployments were collected. */
+  | { type: 'GcApply'; evalIds: string[]; allocIds: string[]; jobs: Array<{ namespace: string; id: string }>; nodeIds: string[]; deploymentIds?: string[] }
   /** ACL policies, tokens and namespaces (agent/acl/acl-commands.ts). */
   | AclCommand;
 

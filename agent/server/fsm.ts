@@ -243,6 +243,7 @@ export class Fsm {
         for (const id of cmd.evalIds) w.deleteEval(id);
         for (const j of cmd.jobs) w.deleteJob(j.namespace, j.id);
         for (const id of cmd.nodeIds) w.deleteNode(id);
+        for (const id of cmd.deploymentIds ?? []) w.deleteDeployment(id);
         return { index: w.index };
       }
     }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { testEval, testJob, testNode } from '../../scheduler/testing/fixtures.js';
 import type { Allocation } from '../../structs/alloc.js';
 import type { Job } from '../../structs/job.js';
+import { newDeployment } from '../../structs/deployment.js';
 import { encodeCommand, type FsmCommand } from './fsm-commands.js';
 import { Fsm } from './fsm.js';
 import { collectGarbage, DEFAULT_GC_CONFIG } from './garbage-collector.js';
@@ -130,5 +131,50 @@ void test('garbage collection runs on the leader by itself, and PUT /v1/system/g
   } finally {
     await b.close();
     await forced.stop();
+  }
+});
+
+void test('collectGarbage: finished deployments after deployment_gc_threshold, running ones never, and those of a collected job with it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'yurt-gc-deploy-'));
+  const state = StateStore.open(dir);
+  const fsm = new Fsm(state);
+  let index = 0;
+  const apply = (cmd: FsmCommand): unknown => fsm.apply({ index: ++index, term: 1, data: encodeCommand(cmd) });
+  try {
+    const t0 = 1_000 * H;
+    apply({ type: 'NodeRegister', node: testNode('n1'), now: t0 });
+    const svc = testJob({ ID: 'svc' });
+    apply({ type: 'JobRegister', job: svc, eval: null, now: t0 });
+    const job = state.jobById('default', 'svc')!;
+    apply({ type: 'PlanApply', evalId: 'e1', job, placed: [], updated: [], evals: [], now: t0, deployment: newDeployment(job, 50, 'd-old', t0) });
+    apply({ type: 'DeploymentStatusUpdate', updates: [{ DeploymentID: 'd-old', Status: 'successful', StatusDescription: 'Deployment completed successfully' }], job: null, evals: [], now: t0 });
+    apply({ type: 'PlanApply', evalId: 'e2', job, placed: [], updated: [], evals: [], now: t0, deployment: newDeployment(job, 50, 'd-running', t0) });
+
+    // A job that ended long ago: collected with its (finished) deployment.
+    const batch = testJob({ ID: 'gone', Type: 'batch' });
+    apply({ type: 'JobRegister', job: batch, eval: testEval(batch, { ID: 'e-gone', ModifyTime: t0 }), now: t0 });
+    apply({ type: 'EvalUpsert', evals: [{ ...state.evalById('e-gone')!, Status: 'complete' }] });
+    assert.equal(state.jobById('default', 'gone')!.Status, 'dead');
+    apply({ type: 'PlanApply', evalId: 'e3', job: state.jobById('default', 'gone'), placed: [], updated: [], evals: [], now: t0, deployment: newDeployment(state.jobById('default', 'gone')!, 50, 'd-gone', t0) });
+    apply({ type: 'DeploymentStatusUpdate', updates: [{ DeploymentID: 'd-gone', Status: 'cancelled', StatusDescription: 'Cancelled because job is stopped' }], job: null, evals: [], now: t0 });
+
+    const early = collectGarbage(state, DEFAULT_GC_CONFIG, t0 + 30 * 60 * S);
+    assert.equal(early, null, 'nothing is old enough after 30 minutes');
+    const at2h = collectGarbage(state, DEFAULT_GC_CONFIG, t0 + 2 * H)!;
+    assert.deepEqual(at2h.deploymentIds?.sort(), ['d-gone', 'd-old'], 'finished deployments older than 1h; the running one stays');
+    const custom = collectGarbage(state, { ...DEFAULT_GC_CONFIG, deploymentGcThresholdMs: 3 * 3_600_000 }, t0 + 2 * H);
+    assert.equal(custom?.deploymentIds?.length ?? 0, 0, 'the threshold is configurable');
+    const withJob = collectGarbage(state, { ...DEFAULT_GC_CONFIG, deploymentGcThresholdMs: 100 * 3_600_000 }, t0 + 5 * H)!;
+    assert.deepEqual(withJob.jobs, [{ namespace: 'default', id: 'gone' }]);
+    assert.deepEqual(withJob.deploymentIds, ['d-gone'], 'a collected job takes its deployments with it, whatever their age');
+
+    apply(at2h);
+    assert.equal(state.deploymentById('d-old'), null);
+    assert.equal(state.deploymentById('d-gone'), null);
+    assert.equal(state.deploymentById('d-running')?.Status, 'running');
+    assert.deepEqual(state.deploymentsByJob('default', 'svc').map((d) => d.ID), ['d-running']);
+  } finally {
+    await state.close();
+    rmSync(dir, { recursive: true });
   }
 });

@@ -2,9 +2,11 @@
  * Garbage collection, the leader's core job (Nomad's CoreScheduler: evalGC, jobGC, nodeGC).
  * The leader decides what is old and finished enough to forget and removes it through one
  * typed Raft command (GcApply), so every server forgets the same things. Thresholds default
- * to Nomad's server config: eval_gc_threshold 1h, job_gc_threshold 4h, node_gc_threshold 24h.
+ * to Nomad's server config: eval_gc_threshold 1h, job_gc_threshold 4h, node_gc_threshold 24h,
+ * deployment_gc_threshold 1h.
  */
 import { isAllocTerminal, type Allocation } from '../../structs/alloc.js';
+import { isDeploymentActive } from '../../structs/deployment.js';
 import { isEvalTerminal } from '../../structs/eval.js';
 import type { Job } from '../../structs/job.js';
 import type { FsmCommand } from './fsm-commands.js';
@@ -14,6 +16,7 @@ export interface GcConfig {
   evalGcThresholdMs: number;
   jobGcThresholdMs: number;
   nodeGcThresholdMs: number;
+  deploymentGcThresholdMs: number;
   /** How often the leader runs the collector on its own. */
   intervalMs: number;
 }
@@ -22,6 +25,7 @@ export const DEFAULT_GC_CONFIG: GcConfig = {
   evalGcThresholdMs: 60 * 60_000,
   jobGcThresholdMs: 4 * 60 * 60_000,
   nodeGcThresholdMs: 24 * 60 * 60_000,
+  deploymentGcThresholdMs: 60 * 60_000,
   intervalMs: 5 * 60_000,
 };
 
@@ -88,6 +92,14 @@ export function collectGarbage(state: StateReader, cfg: GcConfig, nowNs: number,
     nodeIds.push(n.ID);
   }
 
-  if (allocIds.size === 0 && evalIds.size === 0 && jobs.length === 0 && nodeIds.length === 0) return null;
-  return { type: 'GcApply', evalIds: [...evalIds], allocIds: [...allocIds], jobs, nodeIds };
+  // Finished deployments once old enough, and every deployment of a job collected now.
+  const deploymentIds: string[] = [];
+  const jobsGone = new Set(jobs.map((j) => `${j.namespace}\u0000${j.id}`));
+  for (const d of state.deployments()) {
+    const ofGoneJob = jobsGone.has(`${d.Namespace}\u0000${d.JobID}`);
+    if (ofGoneJob || (!isDeploymentActive(d) && older(d.ModifyTime, cfg.deploymentGcThresholdMs))) deploymentIds.push(d.ID);
+  }
+
+  if (allocIds.size === 0 && evalIds.size === 0 && jobs.length === 0 && nodeIds.length === 0 && deploymentIds.length === 0) return null;
+  return { type: 'GcApply', evalIds: [...evalIds], allocIds: [...allocIds], jobs, nodeIds, deploymentIds };
 }

@@ -35,6 +35,8 @@ server {
   heartbeat_grace           = "30s"
   min_heartbeat_ttl         = "15s"
   max_heartbeats_per_second = 25.5
+  job_gc_threshold          = "2h"
+  deployment_gc_threshold   = "30m"
 
   server_join {
     retry_join     = ["10.0.0.1", "10.0.0.2:4648"]
