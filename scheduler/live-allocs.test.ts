@@ -6,7 +6,7 @@ import type { Allocation } from '../structs/alloc.js';
 
 function using(id: string, cpu: number, mem: number, over: Partial<Allocation> = {}): Allocation {
   const task = { Cpu: { CpuShares: cpu, ReservedCores: [] }, Memory: { MemoryMB: mem, MemoryMaxMB: 0 }, Networks: [], Devices: [] };
-  return testAlloc(testJob(), { ID: id, AllocatedResources: { Tasks: { t: task } as never, Shared: { DiskMB: 10, Networks: [], Ports: [] } }, ...over });
+  return testAlloc(testJob(), { ID: id, AllocatedResources: { Tasks: { t: task }, Shared: { DiskMB: 10, Networks: [], Ports: [] } }, ...over });
 }
 
 void test('live allocations of a node and their usage: terminal ones free their resources', () => {
