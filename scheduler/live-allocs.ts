@@ -47,3 +47,24 @@ export function knownLiveAllocs(all: readonly Allocation[]): LiveAllocs | undefi
 export function primeLiveAllocs(all: readonly Allocation[], v: LiveAllocs): void {
   if (all.length > 0) cache.set(all, Object.freeze(v));
 }
+
+const groupCounts = new WeakMap<readonly Allocation[], Map<string, number>>();
+
+/**
+ * How many allocations of one job's group a list holds (job anti-affinity asks this of every
+ * candidate node). Counted for all groups in one pass per list and kept with the list, which
+ * the state hands out unchanged until the node changes.
+ */
+export function groupCount(list: readonly Allocation[], namespace: string, jobId: string, group: string): number {
+  if (list.length === 0) return 0;
+  let counts = groupCounts.get(list);
+  if (counts === undefined) {
+    counts = new Map();
+    for (const a of list) {
+      const k = `${a.Namespace}\u0000${a.JobID}\u0000${a.TaskGroup}`;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    groupCounts.set(list, counts);
+  }
+  return counts.get(`${namespace}\u0000${jobId}\u0000${group}`) ?? 0;
+}

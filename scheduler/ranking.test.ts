@@ -94,6 +94,24 @@ void test('job anti-affinity spreads a group over nodes even though bin packing 
   assert.ok(scored.some((s) => s.Scores['job-anti-affinity'] !== undefined && s.Scores['job-anti-affinity'] < 0));
 });
 
+void test('job anti-affinity counts what already runs: scaling up avoids nodes holding the group from earlier evaluations', async () => {
+  const state = cluster([testNode('a'), testNode('b'), testNode('c')]);
+  // One context for both evaluations: a fresh one would mint the same allocation IDs again.
+  const ctx = testContext(5);
+  const run = async (job: Job, id: string): Promise<void> => {
+    state.putJob(job);
+    await new GenericScheduler(state, new RecordingPlanner(state), ctx).process(testEval(job, { ID: id }));
+  };
+  const job = testJob({ ID: 'grow', TaskGroups: [testGroup({ Count: 2, Tasks: small() })] });
+  await run(job, 'grow-1');
+  assert.equal(new Set(state.liveAllocs('grow').map((a) => a.NodeID)).size, 2);
+  // The third allocation goes to the one node without one, although bin packing favours the fuller ones.
+  await run({ ...job, TaskGroups: [testGroup({ Count: 3, Tasks: small() })] }, 'grow-2');
+  const nodes = state.liveAllocs('grow').map((a) => a.NodeID);
+  assert.equal(nodes.length, 3);
+  assert.equal(new Set(nodes).size, 3);
+});
+
 void test('service placements look at about log2(n) nodes, batch at 2, not at every node', async () => {
   const state = cluster(Array.from({ length: 1024 }, (_, i) => testNode(`n${i}`)));
   await place(state, testJob({ ID: 'svc', TaskGroups: [testGroup({ Count: 1, Tasks: small() })] }));
