@@ -16,9 +16,19 @@ export interface ExecStreams {
   stderr: Writable;
 }
 
+/** TLS for an https:// agent: the websocket is its own connection, not the API client's fetch. */
+export interface ExecTls {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  servername?: string;
+  rejectUnauthorized?: boolean;
+}
+
 export interface ExecCallOptions {
   task?: string;
   signal?: AbortSignal;
+  tls?: ExecTls;
 }
 
 /** Run `command` in the allocation's task; resolves with its exit code. */
@@ -31,7 +41,7 @@ export function execInAlloc(http: HttpApi, allocId: string, command: string[], s
   const token = http.config.token;
   if (token !== undefined && token !== '') headers['X-Nomad-Token'] = token;
   return new Promise<number>((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, { headers, ...(url.startsWith('wss:') ? opts.tls : {}) });
     let settled = false;
     const done = (fn: () => void) => {
       if (settled) return;

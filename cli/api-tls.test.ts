@@ -5,7 +5,8 @@
  * certificate does not carry each fail with a message saying what to fix, not a stack trace.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveApiTls } from './api-tls.js';
 import { runCli } from './run-cli.js';
@@ -91,6 +92,31 @@ void describe('yurt against an HTTPS agent that verifies client certificates', (
   void test('-tls-skip-verify trusts any server certificate, but the agent still wants ours', async () => {
     const r = await yurt(['agent-info', '-json', '-address', agent.address, '-tls-skip-verify', '-client-cert', pki.cliCert, '-client-key', pki.cliKey]);
     assert.equal(r.code, 0, r.err);
+  });
+
+  void test('alloc exec runs over the same TLS settings (its websocket is a connection of its own)', async () => {
+    const tls = ['-address', agent.address, '-ca-cert', pki.caFile, '-client-cert', pki.cliCert, '-client-key', pki.cliKey];
+    const jobFile = join(pki.dir, 'sleeper.nomad.hcl');
+    await writeFile(jobFile, 'job "sleeper" {\n  group "g" {\n    task "t" {\n      driver = "raw_exec"\n      config {\n        command = "/bin/sleep"\n        args = ["300"]\n      }\n    }\n  }\n}\n');
+    const run = await yurt(['job', 'run', '-detach', ...tls, jobFile]);
+    assert.equal(run.code, 0, run.err);
+    let allocId = '';
+    const deadline = Date.now() + 30_000;
+    while (allocId === '' && Date.now() < deadline) {
+      const r = await yurt(['job', 'allocs', '-json', ...tls, 'sleeper']);
+      const running = r.code === 0 ? (JSON.parse(r.out) as Array<{ ID: string; ClientStatus: string }>).find((a) => a.ClientStatus === 'running') : undefined;
+      if (running) allocId = running.ID;
+      else await new Promise((res) => setTimeout(res, 250));
+    }
+    assert.notEqual(allocId, '', 'the job never got a running allocation');
+    const exec = await yurt(['alloc', 'exec', '-i=false', '-t=false', ...tls, allocId, '/bin/echo', 'hello over tls']);
+    assert.equal(exec.code, 0, exec.err);
+    assert.match(exec.out, /hello over tls/);
+    // Without the client certificate the websocket is refused like any other request.
+    const refused = await yurt(['alloc', 'exec', '-i=false', '-t=false', '-address', agent.address, '-ca-cert', pki.caFile, allocId, '/bin/echo', 'x']);
+    assert.equal(refused.code, 1);
+    assertNoStack(refused.err);
+    await yurt(['job', 'stop', '-purge', '-detach', ...tls, 'sleeper']);
   });
 
   void test('an unreadable certificate file is an error naming the file and the flag', async () => {

@@ -68,6 +68,20 @@ function readPem(file: string, what: string, option: string): Buffer {
  * ones to the global fetch). Files are read once, here: a missing one is an error before
  * any request is made.
  */
+/** The same settings as options for a TLS socket of our own (alloc exec's websocket). */
+export function tlsSocketOptions(s: ApiTlsSettings): { ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string; rejectUnauthorized: boolean } {
+  if ((s.clientCert === undefined) !== (s.clientKey === undefined)) {
+    throw new YurtError('invalid_argument', 'Both a client certificate and its key are needed: give -client-cert and -client-key together (or NOMAD_CLIENT_CERT and NOMAD_CLIENT_KEY)');
+  }
+  return {
+    ...(s.caCert !== undefined ? { ca: readPem(s.caCert, 'CA certificate', '-ca-cert') } : {}),
+    ...(s.clientCert !== undefined ? { cert: readPem(s.clientCert, 'client certificate', '-client-cert') } : {}),
+    ...(s.clientKey !== undefined ? { key: readPem(s.clientKey, 'client key', '-client-key') } : {}),
+    ...(s.serverName !== undefined ? { servername: s.serverName } : {}),
+    rejectUnauthorized: !s.skipVerify,
+  };
+}
+
 export function tlsFetch(s: ApiTlsSettings): FetchFn {
   if ((s.clientCert === undefined) !== (s.clientKey === undefined)) {
     throw new YurtError('invalid_argument', 'Both a client certificate and its key are needed: give -client-cert and -client-key together (or NOMAD_CLIENT_CERT and NOMAD_CLIENT_KEY)');

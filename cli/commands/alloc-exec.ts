@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { defineFlags, parseFlags } from '../../structs/flags.js';
 import type { Command } from '../command.js';
 import { apiClient, commandHelp, generalFlags, reportError } from '../command.js';
+import { resolveApiTls, tlsSocketOptions } from '../api-tls.js';
 import type { CliIo } from '../io.js';
 import { allocLookup } from '../lookups.js';
 import { resolvePrefix } from '../prefix.js';
@@ -62,7 +63,7 @@ that off) and its exit code becomes this command's exit code.
         stub.ID,
         args.slice(1),
         { stdin, stdout: rawWriter(io.writeRaw), stderr: rawWriter(io.writeRawErr ?? errLines(io)) },
-        { ...(f.task !== undefined ? { task: f.task } : {}), signal: io.signal },
+        { ...(f.task !== undefined ? { task: f.task } : {}), signal: io.signal, tls: tlsSocketOptions(resolveApiTls(f, io.env)) },
       );
       // Stop reading stdin so the process can exit when the command did not read all of it.
       stdin?.pause();
