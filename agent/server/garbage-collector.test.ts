@@ -102,7 +102,7 @@ void test('garbage collection runs on the leader by itself, and PUT /v1/system/g
     await auto.endpoints.jobRegister(testJob({ ID: 'batch', Name: 'batch', Type: 'batch' }));
     const placed = await a.waitForPush((x) => x.JobID === 'batch');
     await a.report(placed.ID, 'complete');
-    await waitFor(() => auto.server.state.jobById('default', 'batch')?.Status === 'dead', 5_000, 'batch job dead');
+    // The collector runs every 100 ms, so the dead job may be gone before a poll sees it dead.
     await waitFor(() => auto.server.state.jobById('default', 'batch') === null, 5_000, 'dead job collected by the core job');
     assert.equal(auto.server.state.allocById(placed.ID), null);
     assert.deepEqual(auto.server.state.evalsByJob('default', 'batch'), []);
