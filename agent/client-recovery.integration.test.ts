@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Allocation, AllocListStub } from '../structs/alloc.js';
@@ -101,6 +101,61 @@ void test('after a client crash, running tasks are reattached and finished ones 
     const del = await fetch(`${agent.http}/v1/job/recover`, { method: 'DELETE' });
     assert.equal(del.status, 200);
     await allocOf(agent, 'recover', 'complete');
+  } catch (e) {
+    process.stderr.write(`agent output:\n${agent.output()}\n`);
+    throw e;
+  } finally {
+    await agent.stop('SIGINT');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+const STUBBORN = `
+job "stubborn" {
+  type = "service"
+  group "g" {
+    task "t" {
+      # raw_exec: the pid the task writes is the host's (exec runs it in a pid namespace).
+      driver       = "raw_exec"
+      kill_timeout = "6s"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "trap '' INT TERM; echo $$ > $NOMAD_ALLOC_DIR/pid; while true; do sleep 1; done"]
+      }
+      resources {
+        memory = 32
+      }
+    }
+  }
+}
+`;
+
+void test('an agent killed while stopping an allocation finishes the stop after its restart, and the server hears of it', { timeout: 120_000 }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'yurt-recover-stop-'));
+  let agent = await startAgent(['-dev', '-data-dir', dataDir]);
+  try {
+    await submit(agent, STUBBORN);
+    const running = await allocOf(agent, 'stubborn', 'running');
+    const pidFile = join(dataDir, 'client', 'alloc', running.ID, 'alloc', 'pid');
+    const pid = Number(await eventually(async () => (existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() || undefined : undefined), 10_000, 'the task wrote its pid'));
+    // The stop begins: the task ignores its kill signal, so the client is still waiting on it...
+    assert.equal((await fetch(`${agent.http}/v1/job/stubborn`, { method: 'DELETE' })).status, 200);
+    await new Promise((r) => setTimeout(r, 1500));
+    // ...when the agent dies.
+    assert.equal(await agent.stop('SIGKILL'), null, 'the agent was killed');
+    assert.doesNotThrow(() => process.kill(pid, 0), 'the task outlived the agent');
+
+    agent = await startAgent(['-dev', '-data-dir', dataDir]);
+    const done = await allocOf(agent, 'stubborn', 'complete');
+    assert.equal(done.ID, running.ID);
+    await eventually(async () => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, 20_000, 'the task process is gone');
   } catch (e) {
     process.stderr.write(`agent output:\n${agent.output()}\n`);
     throw e;

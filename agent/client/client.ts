@@ -342,7 +342,10 @@ export class Client {
     for (const s of saved) {
       const tasks = Object.values(s.taskStates);
       const finished = tasks.length > 0 && tasks.every((t) => t.State === 'dead');
-      if (finished || s.alloc.DesiredStatus !== 'run' || isClientTerminal(s.alloc.ClientStatus)) {
+      // An allocation that was being stopped when the agent went down is restored like a running
+      // one: its tasks may still run, and the server, which has not heard the outcome, sends the
+      // stop again once this client registers; the runner then finishes it and reports.
+      if (finished || isClientTerminal(s.alloc.ClientStatus)) {
         const ends = tasks.map((t) => (t.FinishedAt !== null ? Date.parse(t.FinishedAt) : 0));
         this.finishedOnDisk.set(s.alloc.ID, Math.max(0, ...ends));
         // Its final status may not have reached a server before the restart: say it again.

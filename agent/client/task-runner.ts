@@ -105,6 +105,14 @@ export class TaskRunner {
         lostInRestart = { exitCode: -1, signal: 0, oomKilled: false, err: 'failed to restore task' };
       }
     }
+    if (recovered && this.killRequested) {
+      // Killed while reattaching: the task runs on, so stop it now that we hold it again.
+      this.runningNow = true;
+      await this.stopTask();
+      await this.waitExit(driver).catch(() => undefined);
+      this.runningNow = false;
+      recovered = false;
+    }
     if (!this.d.restore) this.emit(taskEvent(TaskEventType.TaskSetup, { DisplayMessage: 'Building Task Directory', Message: 'Building Task Directory' }));
     while (!this.killRequested) {
       let exit: ExitResult;
