@@ -52,19 +52,23 @@ const groupCounts = new WeakMap<readonly Allocation[], Map<string, number>>();
 
 /**
  * How many allocations of one job's group a list holds (job anti-affinity asks this of every
- * candidate node). Counted for all groups in one pass per list and kept with the list, which
- * the state hands out unchanged until the node changes.
+ * candidate node). Counted once per list and group and kept with the list, which the state
+ * hands out unchanged until the node changes. Only the group asked for is counted: building
+ * keys for every allocation of a list that changes on each commit cost more than it saved.
  */
 export function groupCount(list: readonly Allocation[], namespace: string, jobId: string, group: string): number {
   if (list.length === 0) return 0;
   let counts = groupCounts.get(list);
   if (counts === undefined) {
     counts = new Map();
-    for (const a of list) {
-      const k = `${a.Namespace}\u0000${a.JobID}\u0000${a.TaskGroup}`;
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
     groupCounts.set(list, counts);
   }
-  return counts.get(`${namespace}\u0000${jobId}\u0000${group}`) ?? 0;
+  const key = `${namespace}\u0000${jobId}\u0000${group}`;
+  let n = counts.get(key);
+  if (n === undefined) {
+    n = 0;
+    for (const a of list) if (a.JobID === jobId && a.TaskGroup === group && a.Namespace === namespace) n++;
+    counts.set(key, n);
+  }
+  return n;
 }
