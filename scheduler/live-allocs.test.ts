@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { groupCount, liveAllocs } from './live-allocs.js';
+import { liveAllocs } from './live-allocs.js';
 import { testAlloc, testJob } from './testing/fixtures.js';
 import type { Allocation } from '../structs/alloc.js';
 
@@ -22,14 +22,4 @@ void test('derived once per list: the same array gives the same answer object, a
   const grown = Object.freeze([...all, using('b', 100, 100)]);
   assert.deepEqual(liveAllocs(grown).usage, { cpu: 600, memoryMB: 356, diskMB: 20 });
   assert.deepEqual(liveAllocs([]).live, []);
-});
-
-void test("a group's allocations in a list, per job and group", () => {
-  const web = testJob({ ID: 'web' });
-  const list = Object.freeze([testAlloc(web, { ID: '1', TaskGroup: 'a' }), testAlloc(web, { ID: '2', TaskGroup: 'a' }), testAlloc(web, { ID: '3', TaskGroup: 'b' }), testAlloc(testJob({ ID: 'db' }), { ID: '4', TaskGroup: 'a' })]);
-  assert.equal(groupCount(list, 'default', 'web', 'a'), 2);
-  assert.equal(groupCount(list, 'default', 'web', 'b'), 1);
-  assert.equal(groupCount(list, 'default', 'db', 'a'), 1);
-  assert.equal(groupCount(list, 'other', 'web', 'a'), 0);
-  assert.equal(groupCount([], 'default', 'web', 'a'), 0);
 });

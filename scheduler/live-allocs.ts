@@ -47,28 +47,3 @@ export function knownLiveAllocs(all: readonly Allocation[]): LiveAllocs | undefi
 export function primeLiveAllocs(all: readonly Allocation[], v: LiveAllocs): void {
   if (all.length > 0) cache.set(all, Object.freeze(v));
 }
-
-const groupCounts = new WeakMap<readonly Allocation[], Map<string, number>>();
-
-/**
- * How many allocations of one job's group a list holds (job anti-affinity asks this of every
- * candidate node). Counted once per list and group and kept with the list, which the state
- * hands out unchanged until the node changes. Only the group asked for is counted: building
- * keys for every allocation of a list that changes on each commit cost more than it saved.
- */
-export function groupCount(list: readonly Allocation[], namespace: string, jobId: string, group: string): number {
-  if (list.length === 0) return 0;
-  let counts = groupCounts.get(list);
-  if (counts === undefined) {
-    counts = new Map();
-    groupCounts.set(list, counts);
-  }
-  const key = `${namespace}\u0000${jobId}\u0000${group}`;
-  let n = counts.get(key);
-  if (n === undefined) {
-    n = 0;
-    for (const a of list) if (a.JobID === jobId && a.TaskGroup === group && a.Namespace === namespace) n++;
-    counts.set(key, n);
-  }
-  return n;
-}

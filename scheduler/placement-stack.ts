@@ -28,7 +28,7 @@ import { checkFeasible, recordFiltered, type Verdict } from './feasibility.js';
 import { computedClass, groupEscapesClass, targetEscapes } from './node-class.js';
 import { assignGroupPorts, usedPorts, type AssignedNetworks } from './ports.js';
 import type { SchedulerContext, SchedulerState } from './scheduler-api.js';
-import { groupCount, liveAllocs } from './live-allocs.js';
+import { liveAllocs } from './live-allocs.js';
 import { SpreadScore } from './spread-score.js';
 
 /** Nomad's LimitIterator settings (stack.go): options scoring at or below 0 are passed over, at most 3 times. */
@@ -75,10 +75,6 @@ interface NodeView {
   proposed: readonly Allocation[];
   /** `proposed` once this plan added to it (a copy of `live` that grows). */
   own: Allocation[] | null;
-  /** `own` starts with `live`, in order (it was copied from it and only grew since). */
-  ownFromLive: boolean;
-  /** The last count of one group's allocations in `proposed` (job anti-affinity), kept up as it grows. */
-  coll: { group: string; of: readonly Allocation[]; len: number; n: number } | null;
   usage: ResourceVector;
   capacity: ResourceVector;
   /** The last fit computed against `usage`: for which ask, and its outcome. */
@@ -209,16 +205,13 @@ export class PlacementStack {
       const all = this.state.allocsByNode(node.ID);
       const known = stopping === null ? liveAllocs(all) : null;
       const live = known !== null ? known.live : all.filter((a) => !isAllocTerminal(a) && !stopping!.has(a.ID));
-      v = { live, liveUsage: known?.usage ?? null, liveIds: null, dirty: true, placedLen: -1, proposed: live, own: null, ownFromLive: false, coll: null, usage: ZERO, capacity: nodeCapacity(node), fitAsk: null, fitDim: null, fitScore: 0 };
+      v = { live, liveUsage: known?.usage ?? null, liveIds: null, dirty: true, placedLen: -1, proposed: live, own: null, usage: ZERO, capacity: nodeCapacity(node), fitAsk: null, fitDim: null, fitScore: 0 };
       this.views[pos] = v;
     }
     const placed = this.plan.NodeAllocation[node.ID] ?? [];
     if (v.placedLen >= 0 && v.placedLen <= placed.length && this.appendOnly(v, placed)) {
       // The common case: new allocations joined the node; add them rather than re-summing.
-      if (v.own === null) {
-        v.proposed = v.own = [...v.live];
-        v.ownFromLive = true;
-      }
+      if (v.own === null) v.proposed = v.own = [...v.live];
       const own = v.own;
       const usage = { ...v.usage };
       for (let k = v.placedLen; k < placed.length; k++) {
@@ -235,7 +228,6 @@ export class PlacementStack {
       // Some placement replaces a live allocation (an in-place update): rebuild.
       const replaced = new Set(placed.map((a) => a.ID));
       v.proposed = v.own = [...v.live.filter((a) => !replaced.has(a.ID)), ...placed];
-      v.ownFromLive = false;
       v.usage = nodeUsage(v.proposed);
     }
     v.placedLen = placed.length;
@@ -517,7 +509,7 @@ export class PlacementStack {
         g.staticKey[pos] = stat;
       }
       const v = this.viewAt(pos);
-      return `${stat}\u0002${v.usage.cpu},${v.usage.memoryMB},${v.usage.diskMB},${this.collisions(v, g.tg)}`;
+      return `${stat}\u0002${v.usage.cpu},${v.usage.memoryMB},${v.usage.diskMB},${this.collisions(v.proposed, g.tg)}`;
     };
     const idx = new EquivalenceIndex(this.nodes.length, keyOf);
     for (const pos of feasible) idx.add(pos);
@@ -573,8 +565,6 @@ export class PlacementStack {
   private setLive(pos: number, view: NodeView, live: readonly Allocation[]): void {
     view.live = live;
     view.liveUsage = null;
-    view.own = null;
-    view.ownFromLive = false;
     view.liveIds = null;
     view.placedLen = -1;
     view.dirty = true;
@@ -582,20 +572,10 @@ export class PlacementStack {
   }
 
   /** How many allocations of this job's group a node holds (Nomad's JobAntiAffinityIterator counts these). */
-  private collisions(view: NodeView, tg: TaskGroup): number {
-    const proposed = view.proposed;
-    const mine = (a: Allocation): boolean => a.JobID === this.job.ID && a.Namespace === this.job.Namespace && a.TaskGroup === tg.Name;
-    let c = view.coll;
-    if (c === null || c.group !== tg.Name || c.of !== proposed || c.len > proposed.length) {
-      // Start from what the node's existing allocations hold, counted once per list (and
-      // shared across evaluations), rather than walking every allocation on every node.
-      const fromLive = proposed === view.live || (proposed === view.own && view.ownFromLive);
-      c = { group: tg.Name, of: proposed, len: fromLive ? view.live.length : 0, n: fromLive ? groupCount(view.live, this.job.Namespace, this.job.ID, tg.Name) : 0 };
-      view.coll = c;
-    }
-    for (let k = c.len; k < proposed.length; k++) if (mine(proposed[k]!)) c.n++;
-    c.len = proposed.length;
-    return c.n;
+  private collisions(proposed: readonly Allocation[], tg: TaskGroup): number {
+    let n = 0;
+    for (const a of proposed) if (a.JobID === this.job.ID && a.Namespace === this.job.Namespace && a.TaskGroup === tg.Name) n++;
+    return n;
   }
 
   /**
@@ -682,7 +662,7 @@ export class PlacementStack {
     count++;
     if (into !== null) into['binpack'] = view.fitScore;
     if (this.opts.exhaustive !== true) {
-      const collisions = this.collisions(view, g.tg);
+      const collisions = this.collisions(view.proposed, g.tg);
       if (collisions > 0) {
         const s = (-1 * (collisions + 1)) / Math.max(1, g.tg.Count);
         sum += s;
