@@ -203,7 +203,9 @@ export class AllocRunner {
     const running: Array<Promise<void>> = prestart.filter((r) => r.sidecar).map((r) => r.run());
     await Promise.all(prestart.filter((r) => !r.sidecar).map((r) => r.run()));
     const prestartFailed = prestart.some((r) => !r.sidecar && r.state.Failed);
-    if (prestartFailed || this.stopping) {
+    // A restored allocation whose stop came in meanwhile still runs its main tasks' runners: they
+    // reattach to what survived and stop it (marking them not run would leave it running).
+    if (prestartFailed || (this.stopping && !this.restore)) {
       for (const r of [...main, ...poststart]) r.markNotRun(prestartFailed ? 'a prestart task failed' : 'allocation stopped');
     } else {
       const mainRuns = main.map((r) => r.run());
