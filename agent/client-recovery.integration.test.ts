@@ -68,10 +68,28 @@ async function allocOf(agent: AgentProcess, job: string, status: string): Promis
   }, 30_000, `${job} allocation ${status}`);
 }
 
-void test('after a client crash, running tasks are reattached and finished ones report their exit', { timeout: 120_000 }, async () => {
+/**
+ * A dev agent on a data dir of its own that the test may kill and start again (`restart`
+ * returns the new process); whichever runs last is stopped at the end, and its output is
+ * shown when the test fails.
+ */
+async function withRestartableAgent(fn: (a: { dataDir: string; first: AgentProcess; restart: () => Promise<AgentProcess> }) => Promise<void>): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'yurt-recover-'));
   let agent = await startAgent(['-dev', '-data-dir', dataDir]);
   try {
+    await fn({ dataDir, first: agent, restart: async () => (agent = await startAgent(['-dev', '-data-dir', dataDir])) });
+  } catch (e) {
+    process.stderr.write(`agent output:\n${agent.output()}\n`);
+    throw e;
+  } finally {
+    await agent.stop('SIGINT');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+void test('after a client crash, running tasks are reattached and finished ones report their exit', { timeout: 120_000 }, async () => {
+  await withRestartableAgent(async ({ dataDir, first, restart }) => {
+    let agent = first;
     await submit(agent, HCL);
     const running = await allocOf(agent, 'recover', 'running');
     await submit(agent, BATCH);
@@ -81,7 +99,7 @@ void test('after a client crash, running tasks are reattached and finished ones 
     // The batch task ends (exit 3) while no agent is watching.
     await new Promise((r) => setTimeout(r, 3000));
 
-    agent = await startAgent(['-dev', '-data-dir', dataDir]);
+    agent = await restart();
     const failed = await allocOf(agent, 'finisher', 'failed');
     const full = (await (await fetch(`${agent.http}/v1/allocation/${failed.ID}`)).json()) as Allocation;
     const terminated = full.TaskStates['late']!.Events.find((e) => e.Type === 'Terminated');
@@ -101,13 +119,7 @@ void test('after a client crash, running tasks are reattached and finished ones 
     const del = await fetch(`${agent.http}/v1/job/recover`, { method: 'DELETE' });
     assert.equal(del.status, 200);
     await allocOf(agent, 'recover', 'complete');
-  } catch (e) {
-    process.stderr.write(`agent output:\n${agent.output()}\n`);
-    throw e;
-  } finally {
-    await agent.stop('SIGINT');
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 });
 
 const STUBBORN = `
@@ -131,9 +143,8 @@ job "stubborn" {
 `;
 
 void test('an agent killed while stopping an allocation finishes the stop after its restart, and the server hears of it', { timeout: 120_000 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'yurt-recover-stop-'));
-  let agent = await startAgent(['-dev', '-data-dir', dataDir]);
-  try {
+  await withRestartableAgent(async ({ dataDir, first, restart }) => {
+    let agent = first;
     await submit(agent, STUBBORN);
     const running = await allocOf(agent, 'stubborn', 'running');
     const pidFile = join(dataDir, 'client', 'alloc', running.ID, 'alloc', 'pid');
@@ -145,7 +156,7 @@ void test('an agent killed while stopping an allocation finishes the stop after 
     assert.equal(await agent.stop('SIGKILL'), null, 'the agent was killed');
     assert.doesNotThrow(() => process.kill(pid, 0), 'the task outlived the agent');
 
-    agent = await startAgent(['-dev', '-data-dir', dataDir]);
+    agent = await restart();
     const done = await allocOf(agent, 'stubborn', 'complete');
     assert.equal(done.ID, running.ID);
     await eventually(async () => {
@@ -156,11 +167,5 @@ void test('an agent killed while stopping an allocation finishes the stop after 
         return true;
       }
     }, 20_000, 'the task process is gone');
-  } catch (e) {
-    process.stderr.write(`agent output:\n${agent.output()}\n`);
-    throw e;
-  } finally {
-    await agent.stop('SIGINT');
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 });

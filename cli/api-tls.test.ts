@@ -9,9 +9,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveApiTls } from './api-tls.js';
-import { runCli } from './run-cli.js';
-import { captureIo } from './testdata/capture-io.js';
 import { makeCliPki, startHttpsAgent, type CliPki, type HttpsAgentProcess } from './testdata/tls-agent.js';
+import { runYurt, type YurtRun } from './testdata/run-yurt.js';
 
 void describe('resolveApiTls', () => {
   void test('a flag beats YURT_*, which beats NOMAD_*', () => {
@@ -43,10 +42,8 @@ void describe('yurt against an HTTPS agent that verifies client certificates', (
     if (pki) await rm(pki.dir, { recursive: true, force: true });
   });
 
-  async function yurt(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-    const io = captureIo({ env, nowMs: Date.now() });
-    const code = await runCli(argv, io);
-    return { code, out: io.stdout(), err: io.stderr() };
+  function yurt(argv: string[], env: Record<string, string> = {}): Promise<YurtRun> {
+    return runYurt(argv, { env, nowMs: Date.now() });
   }
 
   function assertNoStack(err: string): void {

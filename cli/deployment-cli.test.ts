@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Deployment } from '../structs/deployment.js';
-import { runCli } from './run-cli.js';
-import { captureIo } from './testdata/capture-io.js';
 import { startDevAgentProcess, type DevAgentProcess } from './testdata/dev-agent.js';
+import { runYurt, type YurtRun } from './testdata/run-yurt.js';
 
 let agent: DevAgentProcess;
 let dir: string;
@@ -42,10 +41,8 @@ const job = (message: string, canary: number): string => `job "web" {
   }
 }`;
 
-async function yurt(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = captureIo({ env: { YURT_ADDR: agent.address }, cwd: dir, nowMs: Date.now() });
-  const code = await runCli(argv, io);
-  return { code, out: io.stdout(), err: io.stderr() };
+function yurt(...argv: string[]): Promise<YurtRun> {
+  return runYurt(argv, { env: { YURT_ADDR: agent.address }, cwd: dir, nowMs: Date.now() });
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {

@@ -12,7 +12,7 @@ import { runCli } from './run-cli.js';
 import { NODE_ID, startStandIn } from './testdata/api-stand-in.js';
 import type { StandIn } from './testdata/api-stand-in.js';
 import { captureIo } from './testdata/capture-io.js';
-import type { CapturedIo } from './testdata/capture-io.js';
+import { runYurt, type YurtRun } from './testdata/run-yurt.js';
 
 let api: StandIn;
 let dir: string;
@@ -32,10 +32,8 @@ async function jobFile(name: string, opts: { command?: string; meta?: Record<str
   return path;
 }
 
-async function yurt(...argv: string[]): Promise<{ code: number; out: string; err: string; io: CapturedIo }> {
-  const io = captureIo({ env: { YURT_ADDR: api.address }, cwd: dir });
-  const code = await runCli(argv, io);
-  return { code, out: io.stdout(), err: io.stderr(), io };
+function yurt(...argv: string[]): Promise<YurtRun> {
+  return runYurt(argv, { env: { YURT_ADDR: api.address }, cwd: dir });
 }
 
 async function until(what: string, cond: () => boolean): Promise<void> {

@@ -11,9 +11,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { AllocListStub, Allocation } from '../structs/alloc.js';
 import type { Job } from '../structs/job.js';
-import { runCli } from './run-cli.js';
-import { captureIo } from './testdata/capture-io.js';
 import { startDevAgentProcess, type DevAgentProcess } from './testdata/dev-agent.js';
+import { runYurt, type YurtRun } from './testdata/run-yurt.js';
 
 let agent: DevAgentProcess;
 let dir: string;
@@ -39,10 +38,8 @@ const HCL = `job "sleeper" {
   }
 }`;
 
-async function yurt(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = captureIo({ env: { YURT_ADDR: agent.address }, cwd: dir, nowMs: Date.now() });
-  const code = await runCli(argv, io);
-  return { code, out: io.stdout(), err: io.stderr() };
+function yurt(...argv: string[]): Promise<YurtRun> {
+  return runYurt(argv, { env: { YURT_ADDR: agent.address }, cwd: dir, nowMs: Date.now() });
 }
 
 async function get<T>(path: string): Promise<T> {

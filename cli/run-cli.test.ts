@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCli } from './run-cli.js';
-import { captureIo } from './testdata/capture-io.js';
+import { runYurt, type YurtRun } from './testdata/run-yurt.js';
 
-async function yurt(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = captureIo();
-  const code = await runCli(argv, io);
-  return { code, out: io.stdout(), err: io.stderr() };
+function yurt(...argv: string[]): Promise<YurtRun> {
+  return runYurt(argv);
 }
 
 void test('bare `yurt` lists the commands', async () => {

@@ -18,6 +18,7 @@ import pino from 'pino';
 import type { ACLToken } from '../../structs/acl.js';
 import { Agent } from '../agent.js';
 import { resolveAgentConfig } from '../config/index.js';
+import { sleeperJob } from '../testing/sleeper-job.js';
 
 let agent: Agent;
 let base: string;
@@ -80,26 +81,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   }
 }
 
-function sleeperJob(id: string, namespace?: string): unknown {
-  return {
-    Job: {
-      ID: id,
-      Name: id,
-      ...(namespace !== undefined ? { Namespace: namespace } : {}),
-      Type: 'service',
-      Datacenters: ['dc1'],
-      TaskGroups: [
-        {
-          Name: 'g',
-          Count: 1,
-          RestartPolicy: { Attempts: 0, Mode: 'fail', Interval: 60e9, Delay: 1e9 },
-          Tasks: [{ Name: 't', Driver: 'raw_exec', Config: { command: '/bin/sh', args: ['-c', 'echo started; exec sleep 600'] }, Resources: { CPU: 20, MemoryMB: 16 } }],
-        },
-      ],
-    },
-  };
-}
-
 async function tokenWith(name: string, rules: string | null, extra: Record<string, unknown> = {}): Promise<ACLToken> {
   if (rules !== null) await ok('POST', `/v1/acl/policy/${name}`, { token: mgmt.SecretID, body: { Name: name, Description: `grants ${name}`, Rules: rules } });
   const t = await ok<ACLToken>('POST', '/v1/acl/token', { token: mgmt.SecretID, body: { Name: name, Type: 'client', Policies: [name], ...extra } });
@@ -142,7 +123,7 @@ before(async () => {
     const nodes = await ok<Array<{ ID: string; Status: string }>>('GET', '/v1/nodes', { token: mgmt.SecretID });
     return nodes.find((n) => n.Status === 'ready')?.ID;
   });
-  await ok('POST', '/v1/jobs', { token: mgmt.SecretID, body: sleeperJob('web') });
+  await ok('POST', '/v1/jobs', { token: mgmt.SecretID, body: sleeperJob('web', 'started') });
   const a = await runningAlloc('web', 'default');
   webAllocId = a.ID;
   webEvalId = a.EvalID;
@@ -340,11 +321,11 @@ void test('the anonymous policy applies to requests without a token', async () =
 void test('namespaces isolate jobs, allocations and evaluations', { timeout: 90_000 }, async () => {
   const m = { token: mgmt.SecretID };
   // A job cannot go into a namespace that does not exist.
-  const missing = await call('POST', '/v1/jobs', { ...m, body: sleeperJob('api', 'prod') });
+  const missing = await call('POST', '/v1/jobs', { ...m, body: sleeperJob('api', 'started', 'prod') });
   assert.equal(missing.status, 400);
   assert.match(missing.text, /nonexistent namespace "prod"/);
   await ok('POST', '/v1/namespace/prod', { ...m, body: { Description: 'production', Meta: { team: 'ops' } } });
-  await ok('POST', '/v1/jobs', { ...m, body: sleeperJob('api', 'prod') });
+  await ok('POST', '/v1/jobs', { ...m, body: sleeperJob('api', 'started', 'prod') });
   const prodAlloc = await runningAlloc('api', 'prod');
 
   const prod = await tokenWith('prod-writer', 'namespace "prod" {\n  policy = "write"\n}\n');
@@ -376,8 +357,8 @@ void test('namespaces isolate jobs, allocations and evaluations', { timeout: 90_
   const prodEvals = await ok<Array<{ Namespace: string }>>('GET', '/v1/evaluations?namespace=prod', t);
   assert.ok(prodEvals.length > 0 && prodEvals.every((e) => e.Namespace === 'prod'));
   // Submitting: the job's own namespace is the one checked.
-  assert.equal((await call('POST', '/v1/jobs', { ...t, body: sleeperJob('sneaky', 'default') })).status, 403);
-  assert.equal((await call('POST', '/v1/jobs?namespace=prod', { ...t, body: sleeperJob('bad job', 'prod') })).status, 400, 'allowed, then validated');
+  assert.equal((await call('POST', '/v1/jobs', { ...t, body: sleeperJob('sneaky', 'started', 'default') })).status, 403);
+  assert.equal((await call('POST', '/v1/jobs?namespace=prod', { ...t, body: sleeperJob('bad job', 'started', 'prod') })).status, 400, 'allowed, then validated');
   // Namespaces: a token sees the ones it has a capability in.
   const visible = await ok<Array<{ Name: string }>>('GET', '/v1/namespaces', t);
   assert.deepEqual(visible.map((n) => n.Name), ['prod']);

@@ -18,6 +18,7 @@ import type { ACLToken } from '../../structs/acl.js';
 import { Agent } from '../agent.js';
 import { resolveAgentConfig } from '../config/index.js';
 import { freePort } from '../testing/agent-process.js';
+import { sleeperJob } from '../testing/sleeper-job.js';
 
 const logger = pino({ level: 'silent' });
 let dir = '';
@@ -89,22 +90,8 @@ before(async () => {
     const nodes = await ok<Array<{ Status: string }>>(serverHttp, 'GET', '/v1/nodes', { token: mgmt.SecretID });
     return nodes.some((n) => n.Status === 'ready') ? true : undefined;
   });
-  const job = {
-    Job: {
-      ID: 'talker',
-      Name: 'talker',
-      Type: 'service',
-      Datacenters: ['dc1'],
-      TaskGroups: [
-        {
-          Name: 'g',
-          Count: 1,
-          RestartPolicy: { Attempts: 0, Mode: 'fail', Interval: 60e9, Delay: 1e9 },
-          Tasks: [{ Name: 't', Driver: 'raw_exec', Config: { command: '/bin/sh', args: ['-c', 'echo hello-from-the-node; exec sleep 600'] }, Resources: { CPU: 20, MemoryMB: 16 } }],
-        },
-      ],
-    },
-  };
+  const job = sleeperJob('talker', 'hello-from-the-node');
+
   await ok(serverHttp, 'POST', '/v1/jobs', { token: mgmt.SecretID, body: job });
   allocId = await until('a running allocation', async () => {
     const allocs = await ok<Array<{ ID: string; ClientStatus: string }>>(serverHttp, 'GET', '/v1/job/talker/allocations', { token: mgmt.SecretID });

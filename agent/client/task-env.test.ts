@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { RawExecDriver } from '../../drivers/raw-exec/raw-exec-driver.js';
 import type { Allocation } from '../../structs/alloc.js';
+import { testAlloc as baseAlloc } from '../../scheduler/testing/fixtures.js';
 import { canonicalizeJob } from '../../structs/job-defaults.js';
 import type { Job } from '../../structs/job.js';
 import { AllocRunner } from './alloc-runner.js';
@@ -32,15 +33,12 @@ function testJob(config: Record<string, unknown>, env: Record<string, string> = 
 }
 
 function testAlloc(job: Job, id = 'f00dcafe-1111-4222-8333-444455556666'): Allocation {
-  return {
+  return baseAlloc(job, {
     ID: id,
-    Namespace: 'default',
     EvalID: 'e1',
     Name: 'train.workers[3]',
     NodeID: NODE.id,
     NodeName: NODE.name,
-    JobID: job.ID,
-    Job: job,
     TaskGroup: 'workers',
     AllocatedResources: {
       Tasks: {},
@@ -53,24 +51,7 @@ function testAlloc(job: Job, id = 'f00dcafe-1111-4222-8333-444455556666'): Alloc
         ],
       },
     },
-    Metrics: null,
-    DesiredStatus: 'run',
-    DesiredDescription: '',
-    DesiredTransition: {},
-    ClientStatus: 'pending',
-    ClientDescription: '',
-    TaskStates: {},
-    DeploymentID: '',
-    PreviousAllocation: '',
-    NextAllocation: '',
-    FollowupEvalID: '',
-    RescheduleTracker: null,
-    CreateIndex: 1,
-    ModifyIndex: 1,
-    AllocModifyIndex: 1,
-    CreateTime: 0,
-    ModifyTime: 0,
-  };
+  });
 }
 
 const DIRS = { allocDir: '/data/alloc/x/alloc', taskDir: '/data/alloc/x/main/local', secretsDir: '/data/alloc/x/main/secrets' };

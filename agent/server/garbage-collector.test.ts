@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testEval, testJob, testNode } from '../../scheduler/testing/fixtures.js';
+import { testAlloc, testEval, testJob, testNode } from '../../scheduler/testing/fixtures.js';
 import type { Allocation } from '../../structs/alloc.js';
 import type { Job } from '../../structs/job.js';
 import { newDeployment } from '../../structs/deployment.js';
@@ -17,12 +17,7 @@ const S = 1e9;
 const H = 3600 * S;
 
 function alloc(job: Job, id: string, nodeId: string, evalId: string): Allocation {
-  return {
-    ID: id, Namespace: job.Namespace, EvalID: evalId, Name: `${job.ID}.web[0]`, NodeID: nodeId, NodeName: nodeId, JobID: job.ID, Job: job, TaskGroup: 'web',
-    AllocatedResources: { Tasks: {}, Shared: { DiskMB: 0, Networks: [], Ports: [] } }, Metrics: null, DesiredStatus: 'run', DesiredDescription: '',
-    DesiredTransition: {}, ClientStatus: 'pending', ClientDescription: '', TaskStates: {}, DeploymentID: '', PreviousAllocation: '', NextAllocation: '',
-    FollowupEvalID: '', RescheduleTracker: null, CreateIndex: 0, ModifyIndex: 0, AllocModifyIndex: 0, CreateTime: 0, ModifyTime: 0,
-  };
+  return testAlloc(job, { ID: id, EvalID: evalId, Name: `${job.ID}.web[0]`, NodeID: nodeId, NodeName: nodeId, TaskGroup: 'web', CreateIndex: 0, ModifyIndex: 0, AllocModifyIndex: 0 });
 }
 
 void test('collectGarbage: Nomad thresholds for evaluations, allocations of dead jobs, dead jobs and down nodes', async () => {

@@ -17,6 +17,7 @@ import { Agent } from '../agent.js';
 import { resolveAgentConfig } from '../config/index.js';
 import { freePort } from '../testing/agent-process.js';
 import { makeTestPki, type TestCert, type TestPki } from './testing/test-pki.js';
+import { sleeperJob } from '../testing/sleeper-job.js';
 
 const logger = pino({ level: 'silent' });
 let pki: TestPki;
@@ -79,22 +80,8 @@ before(async () => {
     const r = await get(sHttp, '/v1/nodes');
     return (JSON.parse(r.text) as Array<{ Status: string }>).some((n) => n.Status === 'ready') ? true : undefined;
   });
-  const job = {
-    Job: {
-      ID: 'talker',
-      Name: 'talker',
-      Type: 'service',
-      Datacenters: ['dc1'],
-      TaskGroups: [
-        {
-          Name: 'g',
-          Count: 1,
-          RestartPolicy: { Attempts: 0, Mode: 'fail', Interval: 60e9, Delay: 1e9 },
-          Tasks: [{ Name: 't', Driver: 'raw_exec', Config: { command: '/bin/sh', args: ['-c', 'echo over-tls; exec sleep 600'] }, Resources: { CPU: 20, MemoryMB: 16 } }],
-        },
-      ],
-    },
-  };
+  const job = sleeperJob('talker', 'over-tls');
+
   const reg = await get(sHttp, '/v1/jobs', 'POST', JSON.stringify(job));
   assert.equal(reg.status, 200, reg.text);
   allocId = await until('a running allocation', async () => {

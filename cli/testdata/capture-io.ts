@@ -7,13 +7,15 @@ export interface CapturedIo extends CliIo {
   abort: () => void;
 }
 
-export function captureIo(opts: {
+export interface CaptureOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   nowMs?: number;
   stdin?: string;
   lines?: string[];
-} = {}): CapturedIo {
+}
+
+export function captureIo(opts: CaptureOptions = {}): CapturedIo {
   let out = '';
   let err = '';
   const ac = new AbortController();

@@ -29,20 +29,45 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startDevAgentProcess(timeoutMs = 60_000): Promise<DevAgentProcess> {
+export interface DevAgentOptions {
+  timeoutMs?: number;
+  /** More agent flags (a `-config` file, say). */
+  args?: string[];
+  /** `https` when the extra config serves the API over TLS. */
+  scheme?: 'http' | 'https';
+  /**
+   * When the agent counts as ready. Default: a client node reports ready over plain HTTP. An
+   * HTTPS agent that wants client certificates cannot be asked that way: wait for its banner.
+   */
+  ready?: (address: string, output: string) => Promise<boolean>;
+}
+
+async function nodeReady(address: string): Promise<boolean> {
+  try {
+    const nodes = (await (await fetch(`${address}/v1/nodes`)).json()) as Array<{ Status: string }>;
+    return nodes.some((n) => n.Status === 'ready');
+  } catch {
+    // Not listening yet.
+    return false;
+  }
+}
+
+export async function startDevAgentProcess(opts: DevAgentOptions = {}): Promise<DevAgentProcess> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const ready = opts.ready ?? nodeReady;
   const dataDir = mkdtempSync(join(tmpdir(), 'yurt-cli-agent-'));
   const httpPort = await freePort();
   const rpcPort = await freePort();
   const proc: ChildProcess = spawn(
     process.execPath,
-    [BIN, 'agent', '-dev', '-data-dir', dataDir, '-bind', '127.0.0.1', '-http-port', String(httpPort), '-rpc-port', String(rpcPort)],
+    [BIN, 'agent', '-dev', '-data-dir', dataDir, '-bind', '127.0.0.1', '-http-port', String(httpPort), '-rpc-port', String(rpcPort), ...(opts.args ?? [])],
     { env: { ...process.env, YURT_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const address = `http://127.0.0.1:${httpPort}`;
+  const address = `${opts.scheme ?? 'http'}://127.0.0.1:${httpPort}`;
   const stop = async (): Promise<void> => {
     if (proc.exitCode === null) proc.kill('SIGTERM');
     await exited;
@@ -55,12 +80,7 @@ export async function startDevAgentProcess(timeoutMs = 60_000): Promise<DevAgent
       await stop();
       throw new Error(`agent not ready in time:\n${out}`);
     }
-    try {
-      const nodes = (await (await fetch(`${address}/v1/nodes`)).json()) as Array<{ Status: string }>;
-      if (nodes.some((n) => n.Status === 'ready')) break;
-    } catch {
-      // Not listening yet.
-    }
+    if (await ready(address, out)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   return { address, output: () => out, stop };

@@ -4,16 +4,12 @@
  * `yurt agent -dev` process serving its API over HTTPS with `verify_https_client`, started
  * through bin/yurt.js. Talks to the agent over HTTPS only (the CLI may not import it).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runCli } from '../run-cli.js';
 import { captureIo } from './capture-io.js';
-
-const BIN = fileURLToPath(new URL('../../bin/yurt.js', import.meta.url));
+import { startDevAgentProcess } from './dev-agent.js';
 
 export interface CliPki {
   dir: string;
@@ -51,17 +47,6 @@ export async function makeCliPki(): Promise<CliPki> {
   };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 export interface HttpsAgentProcess {
   /** https://127.0.0.1:<port> */
   address: string;
@@ -71,36 +56,18 @@ export interface HttpsAgentProcess {
 
 /** `yurt agent -dev` with `tls { http = true, verify_https_client = true }`, ready when its banner is out. */
 export async function startHttpsAgent(pki: CliPki, timeoutMs = 60_000): Promise<HttpsAgentProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'yurt-cli-tls-agent-'));
-  const config = join(dataDir, 'tls.hcl');
+  const configDir = await mkdtemp(join(tmpdir(), 'yurt-cli-tls-agent-'));
+  const config = join(configDir, 'tls.hcl');
   await writeFile(
     config,
     `tls {\n  http = true\n  verify_https_client = true\n  ca_file = "${pki.caFile}"\n  cert_file = "${pki.serverCert}"\n  key_file = "${pki.serverKey}"\n}\n`,
   );
-  const httpPort = await freePort();
-  const rpcPort = await freePort();
-  const proc: ChildProcess = spawn(
-    process.execPath,
-    [BIN, 'agent', '-dev', '-data-dir', join(dataDir, 'data'), '-config', config, '-bind', '127.0.0.1', '-http-port', String(httpPort), '-rpc-port', String(rpcPort)],
-    { env: { ...process.env, YURT_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (proc.exitCode === null) proc.kill('SIGTERM');
-    await exited;
-    await rm(dataDir, { recursive: true, force: true });
+  const agent = await startDevAgentProcess({ timeoutMs, args: ['-config', config], scheme: 'https', ready: (_address, out) => Promise.resolve(out.includes('yurt agent started')) });
+  return {
+    ...agent,
+    stop: async () => {
+      await agent.stop();
+      await rm(configDir, { recursive: true, force: true });
+    },
   };
-  const deadline = Date.now() + timeoutMs;
-  while (!out.includes('yurt agent started')) {
-    if (proc.exitCode !== null) throw new Error(`agent exited early (${proc.exitCode}):\n${out}`);
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`agent not ready in time:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { address: `https://127.0.0.1:${httpPort}`, output: () => out, stop };
 }

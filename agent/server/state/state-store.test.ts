@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { StateStore } from './state-store.js';
 import { Fsm } from '../fsm.js';
 import { encodeCommand, type FsmCommand } from '../fsm-commands.js';
-import { testEval, testJob, testNode } from '../../../scheduler/testing/fixtures.js';
+import { testAlloc, testEval, testJob, testNode } from '../../../scheduler/testing/fixtures.js';
 import type { Allocation } from '../../../structs/alloc.js';
 
 function tmp(): string {
@@ -22,12 +22,7 @@ function newFsm(dir: string) {
 }
 
 function allocFor(job = testJob(), id = 'a1', nodeId = 'n1'): Allocation {
-  return {
-    ID: id, Namespace: job.Namespace, EvalID: 'eval-1', Name: `${job.ID}.web[0]`, NodeID: nodeId, NodeName: 'n', JobID: job.ID, Job: job, TaskGroup: 'web',
-    AllocatedResources: { Tasks: {}, Shared: { DiskMB: 0, Networks: [], Ports: [] } }, Metrics: null, DesiredStatus: 'run', DesiredDescription: '',
-    DesiredTransition: {}, ClientStatus: 'pending', ClientDescription: '', TaskStates: {}, DeploymentID: '', PreviousAllocation: '', NextAllocation: '',
-    FollowupEvalID: '', RescheduleTracker: null, CreateIndex: 0, ModifyIndex: 0, AllocModifyIndex: 0, CreateTime: 0, ModifyTime: 0,
-  };
+  return testAlloc(job, { ID: id, Name: `${job.ID}.web[0]`, NodeID: nodeId, NodeName: 'n', TaskGroup: 'web', CreateIndex: 0, ModifyIndex: 0, AllocModifyIndex: 0 });
 }
 
 void test('job register: versions, indexes, evaluation and status', async () => {
