@@ -18,12 +18,24 @@ export function inJobScope(job: Job, n: Node): boolean {
   return (job.NodePool === 'all' || n.NodePool === job.NodePool) && inDatacenters(job.Datacenters, n.Datacenter);
 }
 
-export function readyNodes(state: SchedulerState, job: Job, random: () => number): Candidates {
+/**
+ * The job's candidates before shuffling, per node list: the state hands out the same frozen
+ * list until a node changes, and every evaluation of a busy cluster would otherwise filter
+ * thousands of nodes again to get the same answer.
+ */
+const scoped = new WeakMap<readonly Node[], Map<string, Candidates>>();
+
+function inScope(all: readonly Node[], job: Job): Candidates {
+  let byScope = scoped.get(all);
+  if (byScope === undefined) scoped.set(all, (byScope = new Map<string, Candidates>()));
+  const key = `${job.NodePool}\u0000${job.Datacenters.join('\u0000')}`;
+  let c = byScope.get(key);
+  if (c !== undefined) return c;
   const byDc: Record<string, number> = {};
   let inPool = 0;
   const nodes: Node[] = [];
   const anyDc = job.Datacenters.includes('*');
-  for (const n of state.nodes()) {
+  for (const n of all) {
     if (job.NodePool !== 'all' && n.NodePool !== job.NodePool) continue;
     inPool++;
     if (!anyDc && !inDatacenters(job.Datacenters, n.Datacenter)) continue;
@@ -31,6 +43,14 @@ export function readyNodes(state: SchedulerState, job: Job, random: () => number
     byDc[n.Datacenter] = (byDc[n.Datacenter] ?? 0) + 1;
     nodes.push(n);
   }
+  c = { nodes, inPool, byDc };
+  byScope.set(key, c);
+  return c;
+}
+
+export function readyNodes(state: SchedulerState, job: Job, random: () => number): Candidates {
+  const c = inScope(state.nodes(), job);
+  const nodes = c.nodes.slice();
   // Fisher-Yates with a plain swap: this runs over every node on every evaluation.
   for (let i = nodes.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -38,7 +58,7 @@ export function readyNodes(state: SchedulerState, job: Job, random: () => number
     nodes[i] = nodes[j]!;
     nodes[j] = t;
   }
-  return { nodes, inPool, byDc };
+  return { nodes, inPool: c.inPool, byDc: { ...c.byDc } };
 }
 
 function inDatacenters(patterns: string[], dc: string): boolean {

@@ -68,6 +68,10 @@ interface NodeView {
   /** What `live` uses, when known without summing (no stops on the node). */
   liveUsage: ResourceVector | null;
   liveIds: Set<string> | null;
+  /** `live` is everything live on the node in the state (no stop or eviction of this plan touches it). */
+  liveShared: boolean;
+  /** The first `sharedLen` entries of `proposed` are `live`, when it is shared (0 otherwise). */
+  sharedLen: number;
   /** The plan placed something here since `proposed` was built. */
   dirty: boolean;
   /** How many of the plan's placements on the node `proposed` and `usage` include (-1: none yet). */
@@ -81,6 +85,9 @@ interface NodeView {
   fitAsk: ResourceVector | null;
   fitDim: Dimension | null;
   fitScore: number;
+  /** The group `collisionCount` was counted for (null: not counted since the view was built). */
+  collisionGroup: string | null;
+  collisionCount: number;
 }
 
 /** Ports and devices a node would hand out, decided while ranking it (only for groups that ask for them). */
@@ -119,6 +126,8 @@ interface GroupPlan {
   index: EquivalenceIndex | null;
   /** Static part of a position's equivalence key. */
   staticKey: string[];
+  /** Live allocations of the group per node in the state (existingOf). */
+  existing: Map<string, number> | null;
 }
 
 /** What changes from one placement to the next: distinct rules read the plan as it grows. */
@@ -205,13 +214,16 @@ export class PlacementStack {
       const all = this.state.allocsByNode(node.ID);
       const known = stopping === null ? liveAllocs(all) : null;
       const live = known !== null ? known.live : all.filter((a) => !isAllocTerminal(a) && !stopping!.has(a.ID));
-      v = { live, liveUsage: known?.usage ?? null, liveIds: null, dirty: true, placedLen: -1, proposed: live, own: null, usage: ZERO, capacity: nodeCapacity(node), fitAsk: null, fitDim: null, fitScore: 0 };
+      v = { live, liveUsage: known?.usage ?? null, liveIds: null, liveShared: known !== null, sharedLen: 0, dirty: true, placedLen: -1, proposed: live, own: null, usage: ZERO, capacity: nodeCapacity(node), fitAsk: null, fitDim: null, fitScore: 0, collisionGroup: null, collisionCount: 0 };
       this.views[pos] = v;
     }
     const placed = this.plan.NodeAllocation[node.ID] ?? [];
     if (v.placedLen >= 0 && v.placedLen <= placed.length && this.appendOnly(v, placed)) {
       // The common case: new allocations joined the node; add them rather than re-summing.
-      if (v.own === null) v.proposed = v.own = [...v.live];
+      if (v.own === null) {
+        v.proposed = v.own = [...v.live];
+        v.sharedLen = v.liveShared ? v.live.length : 0;
+      }
       const own = v.own;
       const usage = { ...v.usage };
       for (let k = v.placedLen; k < placed.length; k++) {
@@ -223,15 +235,18 @@ export class PlacementStack {
     } else if (placed.length === 0) {
       v.proposed = v.live;
       v.own = null;
+      v.sharedLen = v.liveShared ? v.live.length : 0;
       v.usage = v.liveUsage ?? (v.live.length === 0 ? ZERO : nodeUsage(v.live));
     } else {
       // Some placement replaces a live allocation (an in-place update): rebuild.
       const replaced = new Set(placed.map((a) => a.ID));
       v.proposed = v.own = [...v.live.filter((a) => !replaced.has(a.ID)), ...placed];
+      v.sharedLen = 0;
       v.usage = nodeUsage(v.proposed);
     }
     v.placedLen = placed.length;
     v.fitAsk = null;
+    v.collisionGroup = null;
     v.dirty = false;
     return v;
   }
@@ -299,6 +314,7 @@ export class PlacementStack {
       filteredKinds: new Map(),
       index: null,
       staticKey: [],
+      existing: null,
     };
     this.groups.set(tg.Name, g);
     return g;
@@ -564,11 +580,39 @@ export class PlacementStack {
   /** Replace what a node runs from before the plan (preemption evicts some of it). */
   private setLive(pos: number, view: NodeView, live: readonly Allocation[]): void {
     view.live = live;
+    view.liveShared = false;
+    view.sharedLen = 0;
     view.liveUsage = null;
     view.liveIds = null;
     view.placedLen = -1;
     view.dirty = true;
     for (const g of this.groups.values()) g.index?.update(pos);
+  }
+
+  /**
+   * Live allocations of the job's group per node in the state, counted once per evaluation from
+   * the job's allocations: looking at the job of every allocation on every node visited was a
+   * cache miss per allocation, the largest cost of scheduling onto a busy cluster.
+   */
+  private existingOf(g: GroupPlan): Map<string, number> {
+    if (g.existing !== null) return g.existing;
+    const m = new Map<string, number>();
+    for (const a of this.state.allocsByJob(this.job.Namespace, this.job.ID)) {
+      if (a.TaskGroup === g.tg.Name && !isAllocTerminal(a)) m.set(a.NodeID, (m.get(a.NodeID) ?? 0) + 1);
+    }
+    g.existing = m;
+    return m;
+  }
+
+  /** collisions() over a view, with the count of its shared live part taken from the state's cache. */
+  private collisionsOn(node: Node, view: NodeView, g: GroupPlan): number {
+    if (view.sharedLen === 0) return this.collisions(view.proposed, g.tg);
+    let n = this.existingOf(g).get(node.ID) ?? 0;
+    for (let k = view.sharedLen; k < view.proposed.length; k++) {
+      const a = view.proposed[k]!;
+      if (a.JobID === this.job.ID && a.Namespace === this.job.Namespace && a.TaskGroup === g.tg.Name) n++;
+    }
+    return n;
   }
 
   /** How many allocations of this job's group a node holds (Nomad's JobAntiAffinityIterator counts these). */
@@ -662,7 +706,12 @@ export class PlacementStack {
     count++;
     if (into !== null) into['binpack'] = view.fitScore;
     if (this.opts.exhaustive !== true) {
-      const collisions = this.collisions(view.proposed, g.tg);
+      // Counted once per view: the limited walk scores the same few nodes again and again.
+      if (view.collisionGroup !== g.tg.Name) {
+        view.collisionCount = this.collisionsOn(node, view, g);
+        view.collisionGroup = g.tg.Name;
+      }
+      const collisions = view.collisionCount;
       if (collisions > 0) {
         const s = (-1 * (collisions + 1)) / Math.max(1, g.tg.Count);
         sum += s;

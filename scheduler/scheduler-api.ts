@@ -14,7 +14,7 @@ import type { Plan, PlanResult } from '../structs/plan.js';
 export interface SchedulerState {
   latestIndex(): number;
   jobById(namespace: string, id: string): Job | null;
-  nodes(): Node[];
+  nodes(): readonly Node[];
   nodeById(id: string): Node | null;
   allocsByJob(namespace: string, jobId: string): Allocation[];
   /** May be shared (and frozen) by the state: never modify it. */

@@ -125,19 +125,34 @@ export class PlanApplier {
   private nodeFits(nodeId: string, allocs: Allocation[], stops: Allocation[]): boolean {
     const node = this.state.nodeById(nodeId);
     if (!node) return false;
-    const existing = this.state.allocsByNode(nodeId);
-    const existingIds = new Set(existing.map((a) => a.ID));
-    const hasNew = allocs.some((a) => !existingIds.has(a.ID));
+    // Look up the plan's allocations by ID rather than indexing everything the node runs: a
+    // plan mostly adds new allocations to nodes that already run many.
+    let hasNew = false;
+    let touchesLive = false;
+    for (const a of allocs) {
+      const current = this.state.allocById(a.ID);
+      if (current === null || current.NodeID !== nodeId) hasNew = true;
+      else if (!isAllocTerminal(current)) touchesLive = true;
+    }
     if (hasNew && (node.Status !== 'ready' || node.SchedulingEligibility !== 'eligible' || node.Drain)) return false;
+    for (const a of stops) {
+      const current = this.state.allocById(a.ID);
+      if (current !== null && current.NodeID === nodeId && !isAllocTerminal(current)) touchesLive = true;
+    }
     // Live allocations, minus those this plan stops or replaces in place, plus the plan's own.
-    const leaving = new Set([...stops.map((a) => a.ID), ...allocs.map((a) => a.ID)]);
     // The live set and its usage are cached per allocation list (the state's list for a node
     // only changes when something on it does); recompute only when this plan removes some.
-    const base = liveAllocs(existing);
-    const touchesLive = base.live.some((a) => leaving.has(a.ID));
-    const live = touchesLive ? base.live.filter((a) => !leaving.has(a.ID)) : base.live;
+    const base = liveAllocs(this.state.allocsByNode(nodeId));
+    let live = base.live;
+    let used = base.usage;
+    if (touchesLive) {
+      const leaving = new Set<string>();
+      for (const a of stops) leaving.add(a.ID);
+      for (const a of allocs) leaving.add(a.ID);
+      live = base.live.filter((a) => !leaving.has(a.ID));
+      used = nodeUsage(live);
+    }
     const incoming = allocs.filter((a) => !isAllocTerminal(a));
-    let used = touchesLive ? nodeUsage(live) : base.usage;
     for (const a of incoming) used = add(used, allocatedVector(a.AllocatedResources));
     if (exhaustedDimension(nodeCapacity(node), used, ZERO) !== null) return false;
     // Two plans built on the same snapshot may pick the same free port or GPU: only one may win.

@@ -72,6 +72,9 @@ export class StateIndex {
    * node's usage) across evaluations.
    */
   private readonly nodeAllocs = new VersionedMap<readonly Allocation[]>();
+  /** The last commit that changed any node; readers at or after it share `nodeListCache`. */
+  private nodesChangedAt = 0;
+  private nodeListCache: readonly Node[] | null = null;
 
   static load(c: IndexChanges, seq: number): StateIndex {
     const idx = new StateIndex();
@@ -112,7 +115,8 @@ export class StateIndex {
   }
 
   /** Nodes whose ID starts with `prefix`, sorted by ID. */
-  nodeList(prefix: string, at: number): Node[] {
+  nodeList(prefix: string, at: number): readonly Node[] {
+    if (prefix === '' && (at === LATEST || at >= this.nodesChangedAt)) return this.allNodes(at);
     const out: Node[] = [];
     for (const id of this.nodeIds.get(ALL, at) ?? NONE) {
       if (!id.startsWith(prefix)) continue;
@@ -120,6 +124,23 @@ export class StateIndex {
       if (n) out.push(n);
     }
     return out;
+  }
+
+  /**
+   * Every node, as one frozen array shared by every reader at or after the last node change:
+   * each evaluation walks the whole node list, and rebuilding it per evaluation (a map lookup
+   * per node) cost more than scoring the few nodes the evaluation then looks at.
+   */
+  private allNodes(at: number): readonly Node[] {
+    if (this.nodeListCache === null) {
+      const out: Node[] = [];
+      for (const id of this.nodeIds.get(ALL, at) ?? NONE) {
+        const n = this.nodeById.get(id, at);
+        if (n) out.push(n);
+      }
+      this.nodeListCache = Object.freeze(out);
+    }
+    return this.nodeListCache;
   }
 
   /** Everything a reader pinned at commit `at` (LATEST: the newest) reads from here. */
@@ -186,6 +207,10 @@ export class StateIndex {
       if (node === null && existed) nodeListEdit.remove.add(id);
       if (node !== null && !existed) nodeListEdit.add.add(id);
       this.nodeById.set(id, node === null ? undefined : frozenCopy(node), seq, horizon);
+    }
+    if (c.nodes.size > 0) {
+      this.nodesChangedAt = seq;
+      this.nodeListCache = null;
     }
     if (nodeListEdit.add.size > 0 || nodeListEdit.remove.size > 0) applyEdits(this.nodeIds, new Map([[ALL, nodeListEdit]]), seq, horizon);
     for (const m of [this.allocById, this.allocsByNode, this.allocsByJob, this.jobVersions, this.nodeById, this.nodeIds, this.nodeAllocs]) m.sweep(horizon);

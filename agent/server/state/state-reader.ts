@@ -52,7 +52,7 @@ export interface StateReader {
   jobVersion(namespace: string, id: string, version: number): Job | null;
   jobVersions(namespace: string, id: string): Job[];
   nodeById(id: string): Node | null;
-  nodes(prefix?: string): Node[];
+  nodes(prefix?: string): readonly Node[];
   evalById(id: string): Evaluation | null;
   evals(prefix?: string): Evaluation[];
   evalsByJob(namespace: string, jobId: string): Evaluation[];
@@ -98,7 +98,7 @@ export interface IndexReads {
   jobVersion(namespace: string, jobId: string, version: number): Job | undefined;
   node(id: string): Node | undefined;
   /** Sorted by ID. */
-  nodeList(prefix: string): Node[];
+  nodeList(prefix: string): readonly Node[];
   /** The allocation with its job version attached; null when that version is missing. */
   hydrate(stored: StoredAlloc): Allocation | null;
 }
@@ -161,7 +161,7 @@ export class TableReader implements StateReader {
     return this.reads.node(id) ?? null;
   }
 
-  nodes(prefix = ''): Node[] {
+  nodes(prefix = ''): readonly Node[] {
     return this.reads.nodeList(prefix);
   }
 
