@@ -11,7 +11,7 @@ import type { ConfigChange } from './configuration.js';
 import { encodeConfiguration } from './configuration.js';
 import type { Entry, Message, ReadState } from './messages.js';
 import { MemoryStorage } from './memory-storage.js';
-import type { RaftCoreOptions } from './raft-core.js';
+import type { RaftCoreOptions } from './core-options.js';
 import { RaftCore } from './raft-core.js';
 import { seededRandom } from './seeded-random.js';
 

@@ -17,7 +17,7 @@
  */
 import type { ConfigChange } from '../core/configuration.js';
 import type { Message } from '../core/messages.js';
-import type { Proposal } from '../core/raft-core.js';
+import type { Proposal } from '../core/proposals.js';
 import type { CoreTuning } from '../core/test-network.js';
 import { describeEntries, TestNetwork } from '../core/test-network.js';
 
