@@ -28,8 +28,6 @@ export interface StateTables {
   nodes: Database<Node, string>;
   evals: Database<Evaluation, string>;
   allocs: Database<StoredAlloc, string>;
-  allocsByNode: Database<number, [string, string]>;
-  allocsByJob: Database<number, [string, string, string]>;
   evalsByJob: Database<number, [string, string, string]>;
   schedulerConfig: Database<SchedulerConfiguration, string>;
   aclPolicies: Database<ACLPolicy, string>;
@@ -111,7 +109,7 @@ export class TableReader implements StateReader {
   constructor(
     protected readonly t: StateTables,
     private readonly txn: Transaction | undefined,
-    private readonly reads: IndexReads,
+    protected readonly reads: IndexReads,
   ) {}
 
   private get opts(): { transaction?: Transaction } {

@@ -21,7 +21,7 @@ import type { Node } from '../../../structs/node.js';
 import type { SchedulerConfiguration } from '../scheduler-config.js';
 import { hasIndexChanges, jobVersionKey, StateIndex, type IndexChanges } from './state-index.js';
 import { pendingReads } from './pending-reads.js';
-import { KEY_MAX, TABLES, TableReader, type IndexReads, type StateReader, type StateTables, type StoredAlloc, type TableName } from './state-reader.js';
+import { TABLES, TableReader, type IndexReads, type StateReader, type StateTables, type StoredAlloc, type TableName } from './state-reader.js';
 import { LATEST } from './versioned-map.js';
 
 export interface StateChange {
@@ -93,8 +93,6 @@ export class StateStore extends TableReader {
       nodes: env.openDB({ name: 'nodes' }),
       evals: env.openDB({ name: 'evals' }),
       allocs: env.openDB({ name: 'allocs' }),
-      allocsByNode: env.openDB({ name: 'idx_allocs_by_node' }),
-      allocsByJob: env.openDB({ name: 'idx_allocs_by_job' }),
       evalsByJob: env.openDB({ name: 'idx_evals_by_job' }),
       schedulerConfig: env.openDB({ name: 'scheduler_config' }),
       aclPolicies: env.openDB({ name: 'acl_policies' }),
@@ -334,10 +332,11 @@ export class StateWriter extends TableReader {
     this.touched.add('job_versions');
   }
 
+  /** The job's allocations as stored, this transaction's writes included (from the in-memory index). */
   private allocsByJobStored(namespace: string, jobId: string): StoredAlloc[] {
     const out: StoredAlloc[] = [];
-    for (const { key } of this.tw.allocsByJob.getRange({ start: [namespace, jobId, ''], end: [namespace, jobId, KEY_MAX] })) {
-      const a = this.tw.allocs.get(key[2]);
+    for (const id of this.reads.idsOfJob(namespace, jobId)) {
+      const a = this.reads.alloc(id);
       if (a) out.push(a);
     }
     return out;
@@ -411,11 +410,9 @@ export class StateWriter extends TableReader {
 
   /** Remove an allocation, and the job version it ran once nothing else needs it. */
   deleteAlloc(id: string): void {
-    const a = this.tw.allocs.get(id);
+    const a = this.reads.alloc(id);
     if (!a) return;
     this.tw.allocs.removeSync(id);
-    this.tw.allocsByNode.removeSync([a.NodeID, id]);
-    this.tw.allocsByJob.removeSync([a.Namespace, a.JobID, id]);
     this.indexChanges.allocs.set(id, null);
     this.touched.add('allocs');
     this.allocNodes.add(a.NodeID);
@@ -473,11 +470,9 @@ export class StateWriter extends TableReader {
       }
       this.versionsPresent.add(vk);
     }
-    const prev = this.tw.allocs.get(alloc.ID);
-    if (prev && prev.NodeID !== alloc.NodeID) this.tw.allocsByNode.removeSync([prev.NodeID, alloc.ID]);
+    // Allocations by node and by job are indexed in memory only (StateIndex, rebuilt from this
+    // table on open): two more LMDB keys per allocation were a third of writing a plan.
     this.tw.allocs.putSync(alloc.ID, stored);
-    this.tw.allocsByNode.putSync([alloc.NodeID, alloc.ID], 1);
-    this.tw.allocsByJob.putSync([alloc.Namespace, alloc.JobID, alloc.ID], 1);
     this.indexChanges.allocs.set(alloc.ID, stored);
     this.touched.add('allocs');
     this.allocNodes.add(alloc.NodeID);
