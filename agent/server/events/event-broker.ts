@@ -23,19 +23,29 @@ export interface EventSource extends Pick<StateReader, 'jobById' | 'nodeById' | 
 export interface EventBrokerOptions {
   /** Events kept for resuming (Nomad's event_buffer_size defaults to 100; more is cheap here). */
   capacity?: number;
-  /** A second bound on the ring, in bytes of serialized events, so large payloads cannot pile up. */
+  /**
+   * A second bound on the ring, in bytes of serialized events, so large payloads cannot pile
+   * up. Events no one has asked for yet are not serialized and count only towards `capacity`
+   * (they hold references to the state's shared objects, not copies).
+   */
   maxBytes?: number;
 }
 
 interface StoredEvent {
   event: StreamEvent;
-  json: string;
+  /**
+   * Serialized on first delivery, not on commit: with no one subscribed, serializing every
+   * allocation a busy cluster places cost more than the rest of recording it.
+   */
+  json: string | null;
 }
 
 interface StoredBatch {
   index: number;
   events: StoredEvent[];
   bytes: number;
+  /** Still held in the ring (a subscriber may be sent a batch that has since been trimmed). */
+  held: boolean;
 }
 
 export interface Subscription {
@@ -91,7 +101,7 @@ export class EventBroker {
    */
   subscribe(fromIndex: number, filter: EventFilter, deliver: (line: string) => void): Subscription {
     const send = (b: StoredBatch): void => {
-      const line = formatBatch(b, filter);
+      const line = this.format(b, filter);
       if (line !== null) deliver(line);
     };
     if (fromIndex > 0) for (const b of this.ring) if (b.index >= fromIndex) send(b);
@@ -120,15 +130,17 @@ export class EventBroker {
         // One unreadable object (a store inconsistency) must not hide the rest of the batch.
         e = null;
       }
-      if (e) events.push({ event: e, json: JSON.stringify(e) });
+      if (e) events.push({ event: e, json: null });
     }
     if (events.length === 0) return;
-    const batch: StoredBatch = { index: c.index, events, bytes: events.reduce((n, e) => n + e.json.length, 0) };
+    const batch: StoredBatch = { index: c.index, events, bytes: 0, held: true };
     this.ring.push(batch);
     this.ringEvents += events.length;
-    this.ringBytes += batch.bytes;
+    // Live subscribers get it now: serialize before trimming, so the byte bound sees it.
+    if (this.subscribers.size > 0) for (const e of events) this.serialize(batch, e);
     while (this.ring.length > 1 && (this.ringEvents > this.capacity || this.ringBytes > this.maxBytes)) {
       const old = this.ring.shift()!;
+      old.held = false;
       this.ringEvents -= old.events.length;
       this.ringBytes -= old.bytes;
     }
@@ -139,6 +151,25 @@ export class EventBroker {
         // A subscriber whose connection broke is removed when its request closes.
       }
     }
+  }
+
+  /** The event's JSON, made once and counted against the ring's byte bound. */
+  private serialize(b: StoredBatch, e: StoredEvent): string {
+    if (e.json !== null) return e.json;
+    const json = JSON.stringify(e.event);
+    e.json = json;
+    b.bytes += json.length;
+    // A batch already trimmed off the ring no longer counts towards it.
+    if (b.held) this.ringBytes += json.length;
+    return json;
+  }
+
+  /** One NDJSON line with the batch's events that pass `filter`, or null when none do. */
+  private format(b: StoredBatch, filter: EventFilter): string | null {
+    const parts: string[] = [];
+    for (const e of b.events) if (eventMatches(e.event, filter)) parts.push(this.serialize(b, e));
+    if (parts.length === 0) return null;
+    return `{"Index":${b.index},"Events":[${parts.join(',')}]}\n`;
   }
 
   private eventFor(o: ChangedObject, index: number): StreamEvent | null {
@@ -249,12 +280,4 @@ function publicNode(n: Node): Node {
 
 function allocPayload(a: Allocation): AllocationPayload {
   return { ...a, Job: null };
-}
-
-/** One NDJSON line with the batch's events that pass `filter`, or null when none do. */
-function formatBatch(b: StoredBatch, filter: EventFilter): string | null {
-  const parts: string[] = [];
-  for (const e of b.events) if (eventMatches(e.event, filter)) parts.push(e.json);
-  if (parts.length === 0) return null;
-  return `{"Index":${b.index},"Events":[${parts.join(',')}]}\n`;
 }

@@ -232,7 +232,69 @@ export class StateIndex {
         if (a !== undefined) nodes.add(a.NodeID);
       }
     }
-    for (const nodeId of nodes) this.refreshNode(nodeId, c, before.get(nodeId), seq, horizon);
+    for (const nodeId of nodes) {
+      if (!this.carryNode(nodeId, c, nodeEdits.get(nodeId), before.get(nodeId), seq, horizon)) this.refreshNode(nodeId, c, before.get(nodeId), seq, horizon);
+    }
+  }
+
+  /**
+   * The usual commit: a few allocations joined, left or changed on a node whose previous list
+   * (and what the scheduler derived from it) is known. The new list is the previous one with
+   * those edits spliced in at their sorted places, found by binary search; the allocations
+   * that stayed are never looked at, only their slots moved. Returns false (the caller
+   * rebuilds) when that does not apply.
+   */
+  private carryNode(nodeId: string, c: IndexChanges, e: Edit | undefined, prevIds: readonly string[] | undefined, seq: number, horizon: number): boolean {
+    if (e === undefined || prevIds === undefined || c.jobVersions.size > 0) return false;
+    const prevList = this.nodeAllocs.get(nodeId, LATEST) ?? NO_ALLOCS;
+    if (prevIds.length !== prevList.length) return false;
+    const prev = knownLiveAllocs(prevList);
+    if (prev === undefined) return false;
+    const ids = prevIds.slice();
+    const list = prevList.slice();
+    // Room for every addition, spliced with copyWithin (an array copy of a typed array iterates).
+    const mask = new Uint8Array(prevList.length + e.add.size);
+    mask.set(prev.mask);
+    const usage: ResourceVector = { cpu: prev.usage.cpu, memoryMB: prev.usage.memoryMB, diskMB: prev.usage.diskMB };
+    for (const id of e.remove) {
+      if (e.add.has(id)) continue;
+      const k = sortedIndexOf(ids, id);
+      if (k < 0) continue;
+      if (mask[k] === 1) subtractInto(usage, allocatedVector(list[k]!.AllocatedResources));
+      ids.splice(k, 1);
+      list.splice(k, 1);
+      mask.copyWithin(k, k + 1);
+    }
+    for (const id of e.add) {
+      const stored = this.allocById.get(id, LATEST);
+      const a = stored === undefined ? null : this.hydrate(stored, LATEST);
+      if (a === null) return false;
+      const isLive = isAllocTerminal(a) ? 0 : 1;
+      const k = insertionPoint(ids, id);
+      if (ids[k] === id) {
+        if (mask[k] === 1) subtractInto(usage, allocatedVector(list[k]!.AllocatedResources));
+        list[k] = a;
+        mask[k] = isLive;
+      } else {
+        ids.splice(k, 0, id);
+        list.splice(k, 0, a);
+        mask.copyWithin(k + 1, k, mask.length - 1);
+        mask[k] = isLive;
+      }
+      if (isLive === 1) addInto(usage, allocatedVector(a.AllocatedResources));
+    }
+    // The ID index was edited the same way; a mismatch means this path got something wrong.
+    if (ids.length !== this.idsOnNode(nodeId, LATEST).length) return false;
+    if (list.length === 0) {
+      this.nodeAllocs.set(nodeId, undefined, seq, horizon);
+      return true;
+    }
+    const live: Allocation[] = [];
+    for (let k = 0; k < list.length; k++) if (mask[k] === 1) live.push(list[k]!);
+    Object.freeze(list);
+    primeLiveAllocs(list, { live: Object.freeze(live), usage: Object.freeze(usage), mask: mask.slice(0, list.length) });
+    this.nodeAllocs.set(nodeId, list, seq, horizon);
+    return true;
   }
 
   /**
