@@ -9,7 +9,8 @@
  * Figures: placements per second from the first submission to the last allocation committed,
  * and the p99 of each job's submit-to-all-placed latency. Sizes: BENCH_B2_NODES,
  * BENCH_B2_JOBS, BENCH_B2_COUNT. BENCH_B2_PROFILE=<file> writes a CPU profile of the placement
- * window alone (not of node registration) for Chrome DevTools.
+ * window alone (not of node registration) for Chrome DevTools. `npm run bench` runs with
+ * --max-semi-space-size=64, as the server's systemd unit and Docker image do.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
