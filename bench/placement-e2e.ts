@@ -38,7 +38,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function runPlacementBench(): Promise<Record<string, number>> {
-  const workers = availableParallelism();
+  const workers = Number(process.env['BENCH_B2_WORKERS'] ?? availableParallelism());
   const ts = await startTestServer({
     numSchedulers: workers,
     raftTickMs: Number(process.env["BENCH_B2_TICK_MS"] ?? 50),
