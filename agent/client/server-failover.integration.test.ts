@@ -74,6 +74,15 @@ job "steady" {
 
 const get = async <T>(url: string): Promise<T> => (await fetch(url)).json() as Promise<T>;
 
+async function stopJob(api: string): Promise<void> {
+  await fetch(`${api}/v1/job/steady`, { method: 'DELETE' });
+  await eventually(
+    async () => ((await get<AllocListStub[]>(`${api}/v1/job/steady/allocations`)).every((a) => a.ClientStatus !== 'running' && a.ClientStatus !== 'pending') ? true : undefined),
+    30_000,
+    'the job stopped',
+  );
+}
+
 void test('client fails over past a dead server, survives a server restart, and alloc stop honours kill_timeout', { timeout: 150_000 }, async () => {
   const serverDir = mkdtempSync(join(tmpdir(), 'yurt-fo-server-'));
   const clientDir = mkdtempSync(join(tmpdir(), 'yurt-fo-client-'));
@@ -144,6 +153,9 @@ void test('client fails over past a dead server, survives a server restart, and 
     process.stderr.write(`server output:\n${server.output()}\nclient output:\n${client?.output() ?? ''}\n`);
     throw e;
   } finally {
+    // `alloc stop` places a replacement, and a client that shuts down leaves its tasks running
+    // (as Nomad's does): stop the job and wait for its tasks so nothing outlives the test.
+    await stopJob(api).catch(() => undefined);
     await client?.stop('SIGINT');
     await server.stop('SIGINT');
     rmSync(serverDir, { recursive: true, force: true });

@@ -294,7 +294,7 @@ export class Fsm {
   private refreshJobStatus(w: StateWriter, namespace: string, jobId: string): void {
     const job = w.jobById(namespace, jobId);
     if (!job) return;
-    const status = computeJobStatus(job, w.allocsByJob(namespace, jobId), w.evalsByJob(namespace, jobId));
+    const status = computeJobStatus(job, () => w.storedAllocsByJob(namespace, jobId), () => w.evalsByJob(namespace, jobId));
     if (status !== job.Status) w.putJobStatus({ ...job, Status: status, ModifyIndex: w.index });
   }
 }

@@ -6,14 +6,24 @@ import { isAllocTerminal, type Allocation } from '../../structs/alloc.js';
 import { isEvalTerminal, type Evaluation } from '../../structs/eval.js';
 import type { Job, JobStatus, JobSummary, TaskGroupSummary } from '../../structs/job.js';
 
-/** Nomad's rule (state_store.go getJobStatus): system/periodic/parameterized jobs run until stopped. */
-export function computeJobStatus(job: Job, allocs: Allocation[], evals: Evaluation[]): JobStatus {
+/**
+ * Nomad's rule (state_store.go getJobStatus): system/periodic/parameterized jobs run until
+ * stopped. Allocations and evaluations are asked for only as far as the answer needs them:
+ * the FSM decides this after every plan, and one live allocation already settles it.
+ */
+export function computeJobStatus(
+  job: Job,
+  allocs: readonly Pick<Allocation, 'DesiredStatus' | 'ClientStatus'>[] | (() => readonly Pick<Allocation, 'DesiredStatus' | 'ClientStatus'>[]),
+  evals: readonly Evaluation[] | (() => readonly Evaluation[]),
+): JobStatus {
   if (job.Type === 'system' || job.Periodic?.Enabled === true || job.ParameterizedJob !== undefined) {
     return job.Stop ? 'dead' : 'running';
   }
-  if (allocs.some((a) => !isAllocTerminal(a))) return 'running';
-  if (evals.some((e) => !isEvalTerminal(e.Status))) return 'pending';
-  if (allocs.length > 0 || evals.length > 0) return 'dead';
+  const as = typeof allocs === 'function' ? allocs() : allocs;
+  if (as.some((a) => !isAllocTerminal(a))) return 'running';
+  const es = typeof evals === 'function' ? evals() : evals;
+  if (es.some((e) => !isEvalTerminal(e.Status))) return 'pending';
+  if (as.length > 0 || es.length > 0) return 'dead';
   return 'pending';
 }
 

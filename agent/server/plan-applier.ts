@@ -5,6 +5,11 @@
  * have room for everything live on it plus the plan's additions, with no host port or device
  * instance held twice. What fits is committed through Raft; what does not is dropped (all of
  * it when the job is all_at_once) and the scheduler is told to refresh. Nothing is ever over-committed.
+ *
+ * Pipelined as Nomad's is: the next plan is checked as soon as this one is proposed to Raft,
+ * while its commit (an fsync, and the followers) is under way. Placements proposed and not
+ * yet applied count against their nodes as if committed; stops in flight free nothing until
+ * they apply. So a plan checked early can only be refused more often, never over-commit.
  */
 import { isAllocTerminal, type Allocation } from '../../structs/alloc.js';
 import type { Plan, PlanResult } from '../../structs/plan.js';
@@ -31,9 +36,18 @@ export interface PlanApplierMetrics extends ServerMetricsSink {
   planQueueDepth?(depth: number): void;
 }
 
+/** A plan that passed its check and was proposed: `done` settles when Raft has applied it. */
+interface Proposed {
+  done: Promise<PlanResult>;
+}
+
 export class PlanApplier {
   private chain: Promise<unknown> = Promise.resolve();
   private queued = 0;
+  /** Placements of proposed plans not yet applied, by node. */
+  private readonly inflight = new Map<string, Allocation[]>();
+  /** The commits of proposed plans not yet applied. */
+  private readonly commits = new Set<Promise<unknown>>();
 
   constructor(
     private readonly state: StateReader,
@@ -47,23 +61,36 @@ export class PlanApplier {
     return this.queued;
   }
 
-  /** Plans are verified and committed strictly one after another. */
+  /** Plans are checked and proposed strictly one after another, in the order they arrive. */
   apply(plan: Plan): Promise<PlanResult> {
     const submitted = performance.now();
     this.metrics.planQueueDepth?.(++this.queued);
-    const run = this.chain.then(async () => {
+    const proposed = this.chain.then(() => {
       this.metrics.planQueueDepth?.(--this.queued);
-      try {
-        return await this.applyOne(plan);
-      } finally {
-        this.metrics.planSubmit?.((performance.now() - submitted) / 1000);
-      }
+      return this.propose(plan);
     });
-    this.chain = run.catch(() => undefined);
-    return run;
+    this.chain = proposed.catch(() => undefined);
+    return proposed
+      .then((p) => p.done)
+      .finally(() => this.metrics.planSubmit?.((performance.now() - submitted) / 1000));
   }
 
-  private async applyOne(plan: Plan): Promise<PlanResult> {
+  /**
+   * Check the plan and propose what fits. A refusal while plans are in flight waits for them
+   * and checks again: the scheduler refreshes to RefreshIndex, which must include them, and
+   * they may have been all that stood in the way.
+   */
+  private async propose(plan: Plan): Promise<Proposed> {
+    if (this.commits.size > 0) {
+      const first = this.check(plan, true);
+      if (first !== null) return first;
+      await Promise.allSettled([...this.commits]);
+    }
+    return this.check(plan, false)!;
+  }
+
+  /** One check and proposal; null when `onlyIfAllFits` and something did not fit. */
+  private check(plan: Plan, onlyIfAllFits: boolean): Proposed | null {
     const accepted: Record<string, Allocation[]> = {};
     let refused = false;
     const t0 = performance.now();
@@ -74,8 +101,9 @@ export class PlanApplier {
       else refused = true;
     }
     this.metrics.planEvaluate?.((performance.now() - t0) / 1000);
+    if (refused && onlyIfAllFits) return null;
     if (refused && plan.AllAtOnce) {
-      return { NodeUpdate: {}, NodeAllocation: {}, RefreshIndex: this.state.latestIndex(), AllocIndex: 0 };
+      return settled({ NodeUpdate: {}, NodeAllocation: {}, RefreshIndex: this.state.latestIndex(), AllocIndex: 0 });
     }
     const updated: AllocDesiredUpdate[] = [];
     for (const allocs of Object.values(plan.NodeUpdate)) {
@@ -103,7 +131,7 @@ export class PlanApplier {
     const deployment = plan.Deployment ?? null;
     const deploymentUpdates = plan.DeploymentUpdates ?? [];
     if (placed.length === 0 && updated.length === 0 && deployment === null && deploymentUpdates.length === 0) {
-      return { NodeUpdate: {}, NodeAllocation: {}, RefreshIndex: refreshIndex, AllocIndex: 0 };
+      return settled({ NodeUpdate: {}, NodeAllocation: {}, RefreshIndex: refreshIndex, AllocIndex: 0 });
     }
     // nomad.plan.apply: the commit through Raft, the part of a plan's cost that the disk and
     // the followers set.
@@ -116,10 +144,42 @@ export class PlanApplier {
       const { Job: _job, ...rest } = a;
       return rest;
     });
-    // The deployment travels in the same entry as its allocations: they commit together or not at all.
-    const { index } = await this.raftApply({ type: 'PlanApply', evalId: plan.EvalID, job: planJob, placed: slim, updated, evals: [], now: this.now(), deployment, deploymentUpdates });
-    this.metrics.planApply((performance.now() - t1) / 1000);
-    return { NodeUpdate: plan.NodeUpdate, NodeAllocation: accepted, NodePreemptions: preempted, RefreshIndex: refreshIndex, AllocIndex: index };
+    // The deployment travels in the same entry as its allocations: they commit together or not
+    // at all. raftApply proposes before it returns, so plans enter the log in check order.
+    const commit = this.raftApply({ type: 'PlanApply', evalId: plan.EvalID, job: planJob, placed: slim, updated, evals: [], now: this.now(), deployment, deploymentUpdates });
+    const release = this.hold(accepted);
+    const applied = commit.finally(() => {
+      release();
+      this.commits.delete(applied);
+    });
+    this.commits.add(applied);
+    return {
+      done: applied.then(({ index }) => {
+        this.metrics.planApply((performance.now() - t1) / 1000);
+        return { NodeUpdate: plan.NodeUpdate, NodeAllocation: accepted, NodePreemptions: preempted, RefreshIndex: refreshIndex, AllocIndex: index };
+      }),
+    };
+  }
+
+  /** Count a proposed plan's placements against their nodes until it is applied; returns the release. */
+  private hold(accepted: Record<string, Allocation[]>): () => void {
+    for (const [nodeId, allocs] of Object.entries(accepted)) {
+      const live = allocs.filter((a) => !isAllocTerminal(a));
+      if (live.length === 0) continue;
+      const held = this.inflight.get(nodeId);
+      if (held === undefined) this.inflight.set(nodeId, live);
+      else held.push(...live);
+    }
+    return () => {
+      for (const [nodeId, allocs] of Object.entries(accepted)) {
+        const held = this.inflight.get(nodeId);
+        if (held === undefined) continue;
+        const gone = new Set(allocs);
+        const rest = held.filter((a) => !gone.has(a));
+        if (rest.length === 0) this.inflight.delete(nodeId);
+        else this.inflight.set(nodeId, rest);
+      }
+    };
   }
 
   private nodeFits(nodeId: string, allocs: Allocation[], stops: Allocation[]): boolean {
@@ -153,6 +213,9 @@ export class PlanApplier {
       used = nodeUsage(live);
     }
     const incoming = allocs.filter((a) => !isAllocTerminal(a));
+    // Placements proposed and not yet applied are as good as there.
+    const pending = this.inflight.get(nodeId) ?? [];
+    for (const a of pending) used = add(used, allocatedVector(a.AllocatedResources));
     for (const a of incoming) used = add(used, allocatedVector(a.AllocatedResources));
     if (exhaustedDimension(nodeCapacity(node), used, ZERO) !== null) return false;
     // Two plans built on the same snapshot may pick the same free port or GPU: only one may win.
@@ -161,7 +224,11 @@ export class PlanApplier {
     const wantsPorts = incoming.some((a) => allocPorts(a).length > 0);
     const wantsDevices = incoming.some((a) => Object.values(a.AllocatedResources.Tasks).some((t) => t.Devices.length > 0));
     if (!wantsPorts && !wantsDevices) return true;
-    const after = [...live, ...incoming];
+    const after = [...live, ...pending, ...incoming];
     return (!wantsPorts || portCollision(node, after) === null) && (!wantsDevices || deviceOverAssignment(node, after) === null);
   }
+}
+
+function settled(result: PlanResult): Proposed {
+  return { done: Promise.resolve(result) };
 }

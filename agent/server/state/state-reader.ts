@@ -195,6 +195,16 @@ export class TableReader implements StateReader {
     return this.reads.allocsOnNode(nodeId);
   }
 
+  /** The job's allocations as stored (without their Job attached): enough for status decisions. */
+  storedAllocsByJob(namespace: string, jobId: string): StoredAlloc[] {
+    const out: StoredAlloc[] = [];
+    for (const id of this.reads.idsOfJob(namespace, jobId)) {
+      const a = this.reads.alloc(id);
+      if (a) out.push(a);
+    }
+    return out;
+  }
+
   allocsByJob(namespace: string, jobId: string): Allocation[] {
     return this.allocsOf(this.reads.idsOfJob(namespace, jobId));
   }

@@ -321,7 +321,7 @@ export class StateWriter extends TableReader {
   deleteJob(namespace: string, id: string): void {
     this.tw.jobs.removeSync([namespace, id]);
     this.objects.push({ table: 'jobs', key: [namespace, id], deleted: true });
-    const inUse = new Set(this.allocsByJobStored(namespace, id).map((a) => a.JobVersion));
+    const inUse = new Set(this.storedAllocsByJob(namespace, id).map((a) => a.JobVersion));
     for (const { key } of this.tw.jobVersions.getRange({ start: [namespace, id, 0], end: [namespace, id, Number.MAX_SAFE_INTEGER] })) {
       if (!inUse.has(key[2])) {
         this.tw.jobVersions.removeSync(key);
@@ -330,16 +330,6 @@ export class StateWriter extends TableReader {
     }
     this.touched.add('jobs');
     this.touched.add('job_versions');
-  }
-
-  /** The job's allocations as stored, this transaction's writes included (from the in-memory index). */
-  private allocsByJobStored(namespace: string, jobId: string): StoredAlloc[] {
-    const out: StoredAlloc[] = [];
-    for (const id of this.reads.idsOfJob(namespace, jobId)) {
-      const a = this.reads.alloc(id);
-      if (a) out.push(a);
-    }
-    return out;
   }
 
   putNode(node: Node): void {
@@ -418,7 +408,7 @@ export class StateWriter extends TableReader {
     this.allocNodes.add(a.NodeID);
     this.objects.push({ table: 'allocs', key: id, deleted: true });
     const current = this.tw.jobs.get([a.Namespace, a.JobID]);
-    if (!current && !this.allocsByJobStored(a.Namespace, a.JobID).some((x) => x.JobVersion === a.JobVersion)) {
+    if (!current && !this.storedAllocsByJob(a.Namespace, a.JobID).some((x) => x.JobVersion === a.JobVersion)) {
       this.tw.jobVersions.removeSync([a.Namespace, a.JobID, a.JobVersion]);
       this.indexChanges.jobVersions.set(jobVersionKey(a.Namespace, a.JobID, a.JobVersion), null);
       this.touched.add('job_versions');
