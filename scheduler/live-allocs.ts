@@ -1,6 +1,6 @@
 /**
  * A node's live (non-terminal) allocations and what they use, derived once per allocation list.
- * The server's state hands out the same frozen array for a node until something on that node
+ * The server's state hands out the same (readonly, shared) array for a node until something on that node
  * changes, so this survives from one evaluation to the next: with thousands of nodes, summing
  * every candidate node's allocations again for each evaluation was a large part of placing.
  */
@@ -8,7 +8,7 @@ import { isAllocTerminal, type Allocation } from '../structs/alloc.js';
 import { nodeUsage, ZERO, type ResourceVector } from './bin-pack.js';
 
 export interface LiveAllocs {
-  /** Frozen: copy before changing. */
+  /** Shared with every reader: copy before changing. */
   live: readonly Allocation[];
   usage: ResourceVector;
   /** Per position of the list this was derived from: is that allocation live? */
@@ -29,7 +29,7 @@ export function liveAllocs(all: readonly Allocation[]): LiveAllocs {
       mask[i] = 1;
       live.push(a);
     });
-    v = Object.freeze({ live: Object.freeze(live), usage: Object.freeze(nodeUsage(live)), mask });
+    v = Object.freeze({ live, usage: Object.freeze(nodeUsage(live)), mask });
     cache.set(all, v);
   }
   return v;

@@ -56,7 +56,7 @@ export interface StateReader {
   evalsByJob(namespace: string, jobId: string): Evaluation[];
   allocById(id: string): Allocation | null;
   allocs(prefix?: string): Allocation[];
-  /** Shared and frozen: the same array until something on the node changes. */
+  /** Shared (readonly; its allocations are frozen): the same array until something on the node changes. */
   allocsByNode(nodeId: string): readonly Allocation[];
   allocsByJob(namespace: string, jobId: string): Allocation[];
   allocsByEval(evalId: string): Allocation[];
@@ -88,7 +88,7 @@ export interface IndexReads {
   alloc(id: string): StoredAlloc | undefined;
   /** Sorted allocation IDs. */
   idsOnNode(nodeId: string): readonly string[];
-  /** A node's allocations, hydrated; the same frozen array until something on the node changes. */
+  /** A node's allocations, hydrated; the same shared array until something on the node changes. */
   allocsOnNode(nodeId: string): readonly Allocation[];
   idsOfJob(namespace: string, jobId: string): readonly string[];
   /** Sorted by ID. */
