@@ -143,15 +143,16 @@ export class Fsm {
           const prev = w.allocById(a.ID);
           const job = a.Job ?? cmd.job;
           if (!job) throw new YurtError('corrupted', `plan for evaluation ${cmd.evalId} places allocation ${a.ID} without its job`);
-          w.putAlloc({
-            ...a,
-            Job: job,
-            CreateIndex: prev?.CreateIndex ?? w.index,
-            ModifyIndex: w.index,
-            AllocModifyIndex: w.index,
-            CreateTime: prev?.CreateTime ?? cmd.now,
-            ModifyTime: cmd.now,
-          });
+          // Decoded from this entry's bytes, so ours to complete in place (a copy per allocation
+          // was a good part of the garbage a busy server makes).
+          const alloc = a as Allocation;
+          alloc.Job = job;
+          alloc.CreateIndex = prev?.CreateIndex ?? w.index;
+          alloc.ModifyIndex = w.index;
+          alloc.AllocModifyIndex = w.index;
+          alloc.CreateTime = prev?.CreateTime ?? cmd.now;
+          alloc.ModifyTime = cmd.now;
+          w.putAlloc(alloc);
           jobs.add(JSON.stringify([a.Namespace, a.JobID]));
         }
         for (const u of cmd.updated) {

@@ -195,7 +195,8 @@ export class StateIndex {
         edit(nodeEdits, next.NodeID).add.add(id);
         edit(jobEdits, jobKey(next.Namespace, next.JobID)).add.add(id);
       }
-      this.allocById.set(id, next === null ? undefined : frozenCopy(next), seq, horizon);
+      // The writer built `next` for this commit alone (StateWriter.putAlloc, or decoded on load): frozen as it is.
+      this.allocById.set(id, next === null ? undefined : deepFreeze(next), seq, horizon);
     }
     const before = new Map<string, readonly string[]>();
     for (const nodeId of nodeEdits.keys()) before.set(nodeId, this.idsOnNode(nodeId, LATEST));
