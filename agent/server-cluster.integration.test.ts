@@ -157,6 +157,15 @@ void test('three servers: form, forward, survive the leader being killed, rejoin
   } catch (e) {
     for (const s of servers) if (s.agent) process.stderr.write(`---- ${s.name}\n${s.agent.output().slice(-4000)}\n`);
     if (client) process.stderr.write(`---- c1\n${client.output().slice(-3000)}\n`);
+    // What the servers and the client think of the last job, to tell a scheduling failure from a client one.
+    for (const s of servers) {
+      if (!s.agent) continue;
+      const http = `http://127.0.0.1:${s.http}`;
+      const dump = async (path: string): Promise<string> => JSON.stringify(await getJson<unknown>(`${http}${path}`).catch((err: unknown) => String(err))).slice(0, 3000);
+      process.stderr.write(`---- ${s.name} evaluations of "two": ${await dump('/v1/job/two/evaluations')}\n`);
+      process.stderr.write(`---- ${s.name} allocations of "two": ${await dump('/v1/job/two/allocations')}\n`);
+    }
+    if (client) process.stderr.write(`---- c1 allocations: ${JSON.stringify(await getJson<unknown>(`${client.http}/v1/allocations`).catch((err: unknown) => String(err))).slice(0, 3000)}\n`);
     throw e;
   } finally {
     // Stop the tasks (a client agent leaves them running when it exits, by design).

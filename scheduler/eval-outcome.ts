@@ -16,6 +16,20 @@ export interface EvalOutcome {
   createBlocked: boolean;
 }
 
+/** The evaluation marked complete, with what could not be placed and which blocked evaluation follows it. */
+export function completedEval(ev: Evaluation, out: Pick<EvalOutcome, 'failed' | 'queued'>, blockedId: string, now: number): Evaluation {
+  const hasFailures = Object.keys(out.failed).length > 0;
+  return {
+    ...ev,
+    Status: 'complete',
+    StatusDescription: '',
+    FailedTGAllocs: hasFailures ? out.failed : null,
+    QueuedAllocations: out.queued,
+    BlockedEval: blockedId,
+    ModifyTime: now,
+  };
+}
+
 export async function completeEval(ev: Evaluation, out: EvalOutcome, planner: Planner, ctx: SchedulerContext): Promise<void> {
   const hasFailures = Object.keys(out.failed).length > 0;
   let blockedId = '';
@@ -40,13 +54,5 @@ export async function completeEval(ev: Evaluation, out: EvalOutcome, planner: Pl
       ModifyTime: now,
     });
   }
-  await planner.updateEval({
-    ...ev,
-    Status: 'complete',
-    StatusDescription: '',
-    FailedTGAllocs: hasFailures ? out.failed : null,
-    QueuedAllocations: out.queued,
-    BlockedEval: blockedId,
-    ModifyTime: ctx.now(),
-  });
+  await planner.updateEval(completedEval(ev, out, blockedId, ctx.now()));
 }

@@ -146,3 +146,25 @@ void test('a changed task is a destructive update; a count-only change is not', 
   assert.equal(after[0]!.PreviousAllocation, before.ID);
   assert.equal(after[0]!.Job.Version, 1);
 });
+
+void test('an evaluation that places everything ends in its plan: one commit, no separate update', async () => {
+  const { state, planner } = setup();
+  const job = testJob({ TaskGroups: [testGroup({ Count: 2 })] });
+  state.putJob(job);
+  const ev = await run(state, planner, job);
+  assert.equal(ev.Status, 'complete');
+  assert.deepEqual(ev.QueuedAllocations, { web: 0 });
+  assert.equal(planner.plans[0]?.EvalUpdate?.Status, 'complete');
+  assert.equal(planner.separateUpdates, 0);
+});
+
+void test('an evaluation with placements that fail updates itself after the plan, with its blocked evaluation', async () => {
+  const { state, planner } = setup([testNode('n1', {}, 1000)]);
+  const job = testJob({ TaskGroups: [testGroup({ Count: 3, Tasks: [testTask({ Resources: { CPU: 400, Cores: 0, MemoryMB: 64, MemoryMaxMB: 0, DiskMB: 0, Networks: [], Devices: [] } })] })] });
+  state.putJob(job);
+  const ev = await run(state, planner, job);
+  assert.equal(planner.plans[0]?.EvalUpdate ?? null, null, 'a plan that leaves work undone does not end the evaluation');
+  assert.equal(planner.separateUpdates, 1);
+  assert.notEqual(ev.BlockedEval, '');
+  assert.ok(ev.FailedTGAllocs?.['web']);
+});

@@ -13,7 +13,7 @@ import { groupEscapesClass } from './node-class.js';
 import { PlacementStack, type RankedOption } from './placement-stack.js';
 import { reconcile, type Placement, type RescheduleLater } from './reconcile.js';
 import { FOLLOWUP_BATCH_WINDOW_NS, reschedulePolicy } from './reschedule.js';
-import { completeEval } from './eval-outcome.js';
+import { completedEval, completeEval } from './eval-outcome.js';
 import { MAX_SCHEDULE_ATTEMPTS, type Planner, type Scheduler, type SchedulerContext, type SchedulerState } from './scheduler-api.js';
 
 interface Computed {
@@ -52,7 +52,10 @@ export class GenericScheduler implements Scheduler {
       ({ failed, queued, eligibility, followups } = this.computePlan(job, plan, ev));
       for (const m of Object.values(failed)) m.AllocationTime = this.ctx.now() - started;
       if (isPlanEmpty(plan)) break;
+      // Everything placed and nothing to follow: the evaluation can end in the plan's commit.
+      if (Object.keys(failed).length === 0 && followups.length === 0) plan.EvalUpdate = completedEval(ev, { failed, queued }, '', this.ctx.now());
       const { result, refreshedState } = await this.planner.submitPlan(plan);
+      if (result.RefreshIndex === 0 && result.EvalUpdated === true) return;
       if (result.RefreshIndex === 0 || refreshedState === null) break;
       this.state = refreshedState;
       if (attempts >= MAX_SCHEDULE_ATTEMPTS) {

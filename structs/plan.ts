@@ -28,6 +28,13 @@ export interface Plan {
   Deployment: Deployment | null;
   /** Status changes of existing deployments (cancelling one an older version or a stopped job left). */
   DeploymentUpdates: DeploymentStatusUpdate[];
+  /**
+   * The evaluation as it ends if every placement of the plan is accepted. The plan applier
+   * commits it in the plan's own Raft entry when that is so, which spares the evaluation a
+   * second commit (and its worker a second wait for the disk); otherwise it is dropped and
+   * the scheduler updates the evaluation itself, as before.
+   */
+  EvalUpdate?: Evaluation | null;
 }
 
 export interface PlanResult {
@@ -39,6 +46,8 @@ export interface PlanResult {
   RefreshIndex: number;
   /** Raft index at which the plan's allocations were committed. */
   AllocIndex: number;
+  /** The plan's EvalUpdate was committed with it. */
+  EvalUpdated?: boolean;
 }
 
 /** What the scheduler hands back through the Planner for eval bookkeeping. */

@@ -163,6 +163,7 @@ export class Fsm {
         applyDeploymentStatusUpdates(w, cmd.deploymentUpdates ?? [], cmd.now);
         refreshDeploymentProgress(w, cmd.placed.map((a) => a.DeploymentID), cmd.now);
         putEvals(cmd.evals);
+        for (const ev of cmd.evals) jobs.add(JSON.stringify([ev.Namespace, ev.JobID]));
         for (const k of jobs) {
           const [ns, id] = JSON.parse(k) as [string, string];
           this.refreshJobStatus(w, ns, id);

@@ -7,7 +7,7 @@ import { StateStore } from './state/state-store.js';
 import { Fsm } from './fsm.js';
 import { encodeCommand, type FsmCommand } from './fsm-commands.js';
 import { PlanApplier } from './plan-applier.js';
-import { testAlloc, testJob, testNode } from '../../scheduler/testing/fixtures.js';
+import { testAlloc, testEval, testJob, testNode } from '../../scheduler/testing/fixtures.js';
 import type { Allocation } from '../../structs/alloc.js';
 import { emptyPlan, type Plan } from '../../structs/plan.js';
 import type { Job } from '../../structs/job.js';
@@ -153,3 +153,21 @@ void test('plans are checked while earlier ones commit, and placements still in 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+void test("a plan's evaluation update commits in the plan's entry when all of it fits, and is left to the scheduler otherwise", () =>
+  withApplier(async ({ state, applier, apply }) => {
+    apply({ type: 'NodeRegister', node: testNode('n1', {}, 1000), now: 1 });
+    apply({ type: 'JobRegister', job, eval: null, now: 1 });
+    const done = { ...testEval(job), ID: 'ev-ok', Status: 'complete' as const };
+    const ok = await applier.apply({ ...planOf(job, [sized(job, 'a', 'n1', 400)]), EvalID: done.ID, EvalUpdate: done });
+    assert.equal(ok.EvalUpdated, true);
+    const stored = state.evalById('ev-ok');
+    assert.equal(stored?.Status, 'complete');
+    assert.equal(stored?.ModifyIndex, ok.AllocIndex, 'committed in the same entry as the allocations');
+
+    const refusedEval = { ...testEval(job), ID: 'ev-refused', Status: 'complete' as const };
+    const partial = await applier.apply({ ...planOf(job, [sized(job, 'b', 'n1', 900)]), EvalID: refusedEval.ID, EvalUpdate: refusedEval });
+    assert.ok(partial.RefreshIndex > 0);
+    assert.notEqual(partial.EvalUpdated, true);
+    assert.equal(state.evalById('ev-refused'), null, 'a plan refused in part does not end its evaluation');
+  }));

@@ -146,7 +146,9 @@ export class PlanApplier {
     });
     // The deployment travels in the same entry as its allocations: they commit together or not
     // at all. raftApply proposes before it returns, so plans enter the log in check order.
-    const commit = this.raftApply({ type: 'PlanApply', evalId: plan.EvalID, job: planJob, placed: slim, updated, evals: [], now: this.now(), deployment, deploymentUpdates });
+    // The evaluation's final state rides along only when the whole plan was accepted.
+    const evals = !refused && plan.EvalUpdate != null ? [plan.EvalUpdate] : [];
+    const commit = this.raftApply({ type: 'PlanApply', evalId: plan.EvalID, job: planJob, placed: slim, updated, evals, now: this.now(), deployment, deploymentUpdates });
     const release = this.hold(accepted);
     const applied = commit.finally(() => {
       release();
@@ -156,7 +158,7 @@ export class PlanApplier {
     return {
       done: applied.then(({ index }) => {
         this.metrics.planApply((performance.now() - t1) / 1000);
-        return { NodeUpdate: plan.NodeUpdate, NodeAllocation: accepted, NodePreemptions: preempted, RefreshIndex: refreshIndex, AllocIndex: index };
+        return { NodeUpdate: plan.NodeUpdate, NodeAllocation: accepted, NodePreemptions: preempted, RefreshIndex: refreshIndex, AllocIndex: index, EvalUpdated: evals.length > 0 };
       }),
     };
   }

@@ -122,12 +122,18 @@ export class RecordingPlanner implements Planner {
       }
     }
     for (const allocs of Object.values(plan.NodeAllocation)) for (const a of allocs) this.state.putAlloc({ ...a, CreateIndex: this.state.index });
+    // As the plan applier does: a fully accepted plan commits the evaluation's final state with it.
+    const evalUpdated = plan.EvalUpdate != null;
+    if (plan.EvalUpdate != null) this.evals.push(plan.EvalUpdate);
     return {
-      result: { NodeUpdate: plan.NodeUpdate, NodeAllocation: plan.NodeAllocation, NodePreemptions: plan.NodePreemptions, RefreshIndex: 0, AllocIndex: this.state.index },
+      result: { NodeUpdate: plan.NodeUpdate, NodeAllocation: plan.NodeAllocation, NodePreemptions: plan.NodePreemptions, RefreshIndex: 0, AllocIndex: this.state.index, EvalUpdated: evalUpdated },
       refreshedState: null,
     };
   }
+  /** Evaluation updates made on their own (not with a plan). */
+  separateUpdates = 0;
   async updateEval(ev: Evaluation): Promise<void> {
+    this.separateUpdates++;
     this.evals.push(ev);
   }
   async createEval(ev: Evaluation): Promise<void> {
