@@ -43,6 +43,11 @@ export class RpcConnection {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeFrame({ t: 'push', topic, d: data }));
   }
 
+  /** The peer is still connected (a reply sent now can reach it). */
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
   onClose(h: () => void): void {
     this.closeHandlers.push(h);
   }

@@ -190,6 +190,22 @@ export class EvalBroker {
     return true;
   }
 
+  /**
+   * The evaluation never reached its worker (the connection it was to go out on had closed):
+   * back to the queue at once, and the delivery does not count towards the limit.
+   */
+  undeliver(evalId: string, token: string): boolean {
+    const o = this.unack.get(evalId);
+    if (!o || o.token !== token) return false;
+    clearTimeout(o.timer);
+    this.unack.delete(evalId);
+    const n = (this.deliveries.get(evalId) ?? 1) - 1;
+    if (n <= 0) this.deliveries.delete(evalId);
+    else this.deliveries.set(evalId, n);
+    this.pushReady(o.ev);
+    return true;
+  }
+
   /** Reset the nack timer of an evaluation still being worked on. */
   touch(evalId: string, token: string): boolean {
     const o = this.unack.get(evalId);

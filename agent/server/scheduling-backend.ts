@@ -61,13 +61,21 @@ export function registerSchedulingEndpoints(rpc: RpcServer, server: Server): voi
   const leaderOnly = (): void => {
     if (!server.leaderReady()) throw new YurtError('no_leader', 'this server is not the leader (or is still taking over)');
   };
-  rpc.handle('Eval.Dequeue', async (a) => {
+  rpc.handle('Eval.Dequeue', async (a, conn) => {
     leaderOnly();
     const x = a as { Schedulers?: unknown; TimeoutMs?: unknown };
     const types = Array.isArray(x.Schedulers) ? x.Schedulers.filter((t): t is string => typeof t === 'string') : [];
     const timeout = typeof x.TimeoutMs === 'number' ? Math.min(Math.max(0, x.TimeoutMs), 5000) : 500;
     const d = await server.broker.dequeue(types, timeout);
-    return d === null ? null : { Eval: d.ev, Token: d.token };
+    if (d === null) return null;
+    // The follower went away while it waited (it left, or restarted): the evaluation goes
+    // back to the queue now rather than after the nack timeout, a minute of nothing scheduled,
+    // and without counting as a failed delivery.
+    if (!conn.open) {
+      server.broker.undeliver(d.ev.ID, d.token);
+      return null;
+    }
+    return { Eval: d.ev, Token: d.token };
   });
   rpc.handle('Eval.Ack', (a) => {
     leaderOnly();
