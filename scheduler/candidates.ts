@@ -6,12 +6,19 @@
 import type { Job } from '../structs/job.js';
 import type { Node } from '../structs/node.js';
 import { globMatch } from './feasibility.js';
+import { computedClass } from './node-class.js';
 import type { SchedulerState } from './scheduler-api.js';
 
 export interface Candidates {
   nodes: Node[];
   inPool: number;
   byDc: Record<string, number>;
+  /**
+   * Each node's computed class as a small number (same order as `nodes`): feasibility is
+   * decided per class, and reading it here spares every look at a node a visit to the node
+   * object and a string-keyed lookup (cache misses that were a fifth of placing on a busy cluster).
+   */
+  classIds: Int32Array;
 }
 
 export function inJobScope(job: Job, n: Node): boolean {
@@ -34,6 +41,8 @@ function inScope(all: readonly Node[], job: Job): Candidates {
   const byDc: Record<string, number> = {};
   let inPool = 0;
   const nodes: Node[] = [];
+  const classes: number[] = [];
+  const classNumbers = new Map<string, number>();
   const anyDc = job.Datacenters.includes('*');
   for (const n of all) {
     if (job.NodePool !== 'all' && n.NodePool !== job.NodePool) continue;
@@ -42,8 +51,12 @@ function inScope(all: readonly Node[], job: Job): Candidates {
     if (n.Status !== 'ready' || n.SchedulingEligibility !== 'eligible' || n.Drain) continue;
     byDc[n.Datacenter] = (byDc[n.Datacenter] ?? 0) + 1;
     nodes.push(n);
+    const cls = computedClass(n);
+    let id = classNumbers.get(cls);
+    if (id === undefined) classNumbers.set(cls, (id = classNumbers.size));
+    classes.push(id);
   }
-  c = { nodes, inPool, byDc };
+  c = { nodes, inPool, byDc, classIds: Int32Array.from(classes) };
   byScope.set(key, c);
   return c;
 }
@@ -51,14 +64,19 @@ function inScope(all: readonly Node[], job: Job): Candidates {
 export function readyNodes(state: SchedulerState, job: Job, random: () => number): Candidates {
   const c = inScope(state.nodes(), job);
   const nodes = c.nodes.slice();
-  // Fisher-Yates with a plain swap: this runs over every node on every evaluation.
+  const classIds = c.classIds.slice();
+  // Fisher-Yates with a plain swap: this runs over every node on every evaluation. The class
+  // numbers move with their nodes.
   for (let i = nodes.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     const t = nodes[i]!;
     nodes[i] = nodes[j]!;
     nodes[j] = t;
+    const k = classIds[i]!;
+    classIds[i] = classIds[j]!;
+    classIds[j] = k;
   }
-  return { nodes, inPool: c.inPool, byDc: { ...c.byDc } };
+  return { nodes, inPool: c.inPool, byDc: { ...c.byDc }, classIds };
 }
 
 function inDatacenters(patterns: string[], dc: string): boolean {

@@ -35,6 +35,8 @@ export interface GroupPlan {
   verdict: Int32Array;
   /** Feasibility per computed class, as FEASIBLE or a filter kind. */
   classKinds: Map<string, number>;
+  /** The same, by the candidates' class numbers (Candidates.classIds), when the stack has them. */
+  kindByClassId: number[];
   /** Positions that pass feasibility, ascending (built when every node must be scored). */
   feasible: number[] | null;
   /** Filtered nodes per kind, for the bulk count of an exhaustive walk. */
@@ -81,6 +83,7 @@ export function planGroup(job: Job, tg: TaskGroup, nodeCount: number): GroupPlan
       !spreads.some((sp) => targetEscapes(sp.Attribute)),
     verdict: new Int32Array(nodeCount).fill(UNKNOWN),
     classKinds: new Map(),
+    kindByClassId: [],
     feasible: null,
     filteredKinds: new Map(),
     index: null,

@@ -79,9 +79,11 @@ export class PlacementStack {
     /** Ready, eligible candidates in the pool and datacenters, already shuffled. */
     readonly nodes: Node[],
     private readonly opts: StackOptions,
+    /** Each candidate's computed class as a number, in the same order (Candidates.classIds). */
+    classIds: Int32Array | null = null,
   ) {
     this.views = new NodeViews(state, plan, nodes);
-    this.feasibility = new GroupFeasibility(job, nodes, this.kinds);
+    this.feasibility = new GroupFeasibility(job, nodes, this.kinds, classIds);
     this.ranker = new NodeRanker(state, ctx, job, nodes, this.views, this.values, opts);
     this.walk = new ExhaustiveWalk(nodes, this.views, this.values, this.feasibility, this.kinds, this.ranker);
   }
