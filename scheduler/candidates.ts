@@ -7,6 +7,7 @@ import type { Job } from '../structs/job.js';
 import type { Node } from '../structs/node.js';
 import { globMatch } from './feasibility.js';
 import { computedClass } from './node-class.js';
+import { nodeCapacity, type ResourceVector } from './bin-pack.js';
 import type { SchedulerState } from './scheduler-api.js';
 
 export interface Candidates {
@@ -19,6 +20,9 @@ export interface Candidates {
    * object and a string-keyed lookup (cache misses that were a fifth of placing on a busy cluster).
    */
   classIds: Int32Array;
+  /** Each node's ID and capacity, in the same order, for the same reason. */
+  ids: string[];
+  capacities: ResourceVector[];
 }
 
 export function inJobScope(job: Job, n: Node): boolean {
@@ -42,6 +46,8 @@ function inScope(all: readonly Node[], job: Job): Candidates {
   let inPool = 0;
   const nodes: Node[] = [];
   const classes: number[] = [];
+  const ids: string[] = [];
+  const capacities: ResourceVector[] = [];
   const classNumbers = new Map<string, number>();
   const anyDc = job.Datacenters.includes('*');
   for (const n of all) {
@@ -55,8 +61,10 @@ function inScope(all: readonly Node[], job: Job): Candidates {
     let id = classNumbers.get(cls);
     if (id === undefined) classNumbers.set(cls, (id = classNumbers.size));
     classes.push(id);
+    ids.push(n.ID);
+    capacities.push(Object.freeze(nodeCapacity(n)));
   }
-  c = { nodes, inPool, byDc, classIds: Int32Array.from(classes) };
+  c = { nodes, inPool, byDc, classIds: Int32Array.from(classes), ids, capacities };
   byScope.set(key, c);
   return c;
 }
@@ -65,8 +73,10 @@ export function readyNodes(state: SchedulerState, job: Job, random: () => number
   const c = inScope(state.nodes(), job);
   const nodes = c.nodes.slice();
   const classIds = c.classIds.slice();
-  // Fisher-Yates with a plain swap: this runs over every node on every evaluation. The class
-  // numbers move with their nodes.
+  const ids = c.ids.slice();
+  const capacities = c.capacities.slice();
+  // Fisher-Yates with a plain swap: this runs over every node on every evaluation. What is
+  // known of each node moves with it.
   for (let i = nodes.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     const t = nodes[i]!;
@@ -75,8 +85,14 @@ export function readyNodes(state: SchedulerState, job: Job, random: () => number
     const k = classIds[i]!;
     classIds[i] = classIds[j]!;
     classIds[j] = k;
+    const id = ids[i]!;
+    ids[i] = ids[j]!;
+    ids[j] = id;
+    const cap = capacities[i]!;
+    capacities[i] = capacities[j]!;
+    capacities[j] = cap;
   }
-  return { nodes, inPool: c.inPool, byDc: { ...c.byDc }, classIds };
+  return { nodes, inPool: c.inPool, byDc: { ...c.byDc }, classIds, ids, capacities };
 }
 
 function inDatacenters(patterns: string[], dc: string): boolean {

@@ -28,6 +28,7 @@ import type { AllocMetric } from '../structs/eval.js';
 import type { Job, TaskGroup } from '../structs/job.js';
 import type { Node } from '../structs/node.js';
 import type { Plan } from '../structs/plan.js';
+import type { Candidates } from './candidates.js';
 import { exhaustedDimension } from './bin-pack.js';
 import { distinctChecks } from './distinct-rules.js';
 import { ExhaustiveWalk } from './exhaustive-walk.js';
@@ -79,11 +80,11 @@ export class PlacementStack {
     /** Ready, eligible candidates in the pool and datacenters, already shuffled. */
     readonly nodes: Node[],
     private readonly opts: StackOptions,
-    /** Each candidate's computed class as a number, in the same order (Candidates.classIds). */
-    classIds: Int32Array | null = null,
+    /** What the candidates list knows of each node, in the same order (see Candidates). */
+    known: Pick<Candidates, 'classIds' | 'ids' | 'capacities'> | null = null,
   ) {
-    this.views = new NodeViews(state, plan, nodes);
-    this.feasibility = new GroupFeasibility(job, nodes, this.kinds, classIds);
+    this.views = new NodeViews(state, plan, nodes, known);
+    this.feasibility = new GroupFeasibility(job, nodes, this.kinds, known?.classIds ?? null);
     this.ranker = new NodeRanker(state, ctx, job, nodes, this.views, this.values, opts);
     this.walk = new ExhaustiveWalk(nodes, this.views, this.values, this.feasibility, this.kinds, this.ranker);
   }
