@@ -200,7 +200,7 @@ export class StateIndex {
     }
     const before = new Map<string, readonly string[]>();
     for (const nodeId of nodeEdits.keys()) before.set(nodeId, this.idsOnNode(nodeId, LATEST));
-    applyEdits(this.allocsByNode, nodeEdits, seq, horizon);
+    // Each touched node's ID list is edited with its allocation list (refreshNodeAllocs).
     applyEdits(this.allocsByJob, jobEdits, seq, horizon);
     for (const [key, job] of c.jobVersions) this.jobVersions.set(key, job === null ? undefined : frozenCopy(job), seq, horizon);
     if (c.jobVersions.size > 0) this.jobVersionsChangedAt = seq;
@@ -238,7 +238,10 @@ export class StateIndex {
       }
     }
     for (const nodeId of nodes) {
-      if (!this.carryNode(nodeId, c, nodeEdits.get(nodeId), before.get(nodeId), seq, horizon)) this.refreshNode(nodeId, c, before.get(nodeId), seq, horizon);
+      const e = nodeEdits.get(nodeId);
+      if (this.carryNode(nodeId, c, e, before.get(nodeId), seq, horizon)) continue;
+      if (e !== undefined) applyEdits(this.allocsByNode, new Map([[nodeId, e]]), seq, horizon);
+      this.refreshNode(nodeId, c, before.get(nodeId), seq, horizon);
     }
   }
 
@@ -246,8 +249,9 @@ export class StateIndex {
    * The usual commit: a few allocations joined, left or changed on a node whose previous list
    * (and what the scheduler derived from it) is known. The new list is the previous one with
    * those edits spliced in at their sorted places, found by binary search; the allocations
-   * that stayed are never looked at, only their slots moved. Returns false (the caller
-   * rebuilds) when that does not apply.
+   * that stayed are never looked at, only their slots moved. The node's ID list is edited
+   * alongside. Returns false, having changed nothing, when that does not apply (the caller
+   * edits the ID list and rebuilds).
    */
   private carryNode(nodeId: string, c: IndexChanges, e: Edit | undefined, prevIds: readonly string[] | undefined, seq: number, horizon: number): boolean {
     if (e === undefined || prevIds === undefined || c.jobVersions.size > 0) return false;
@@ -288,8 +292,7 @@ export class StateIndex {
       }
       if (isLive === 1) addInto(usage, allocatedVector(a.AllocatedResources));
     }
-    // The ID index was edited the same way; a mismatch means this path got something wrong.
-    if (ids.length !== this.idsOnNode(nodeId, LATEST).length) return false;
+    this.allocsByNode.set(nodeId, ids.length === 0 ? undefined : ids, seq, horizon);
     if (list.length === 0) {
       this.nodeAllocs.set(nodeId, undefined, seq, horizon);
       return true;
