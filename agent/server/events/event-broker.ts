@@ -189,7 +189,12 @@ export class EventBroker {
           Namespace: a.Namespace,
           FilterKeys: [a.JobID, a.DeploymentID].filter((k) => k !== ''),
           Index: index,
-          Payload: { Allocation: allocPayload(a) },
+          // Built when the event is read or serialized, not for every allocation a plan places.
+          Payload: {
+            get Allocation(): AllocationPayload {
+              return allocPayload(a);
+            },
+          },
         };
       }
       case 'evals': {
