@@ -3,21 +3,13 @@
  * and stop it with a signal, as a user would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../consensus/testing/process-cluster.js';
+
+/** A free loopback port outside the ephemeral range (see consensus/testing/process-cluster.ts). */
+export { freePort };
 
 const BIN = fileURLToPath(new URL('../../bin/yurt.js', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface AgentProcess {
   proc: ChildProcess;

@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ControlRequest, ServerStatus } from './control-protocol.js';
@@ -25,13 +24,30 @@ export interface ServerTuning {
   trailingLogs?: number;
 }
 
-/** Asks the kernel for a free loopback port (released at once; the server binds it soon after). */
+/** Ports handed out by this process, never handed out twice. */
+const handedOut = new Set<number>();
+
+/**
+ * A free loopback port for a server process the test starts soon after. Picked below the
+ * kernel's ephemeral range (32768 and up here), and checked free by binding it: a port the
+ * kernel hands out for `listen(0)` may be taken again, between release and use, by any other
+ * test that listens on port 0 (it happened: an agent failed with EADDRINUSE).
+ */
 export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    const srv = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('no free loopback port found between 20000 and 32000');
 }
 
 export class ServerProcess {
