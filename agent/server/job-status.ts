@@ -11,17 +11,13 @@ import type { Job, JobStatus, JobSummary, TaskGroupSummary } from '../../structs
  * stopped. Allocations and evaluations are asked for only as far as the answer needs them:
  * the FSM decides this after every plan, and one live allocation already settles it.
  */
-export function computeJobStatus(
-  job: Job,
-  allocs: readonly Pick<Allocation, 'DesiredStatus' | 'ClientStatus'>[] | (() => readonly Pick<Allocation, 'DesiredStatus' | 'ClientStatus'>[]),
-  evals: readonly Evaluation[] | (() => readonly Evaluation[]),
-): JobStatus {
+export function computeJobStatus(job: Job, allocs: () => readonly Pick<Allocation, 'DesiredStatus' | 'ClientStatus'>[], evals: () => readonly Evaluation[]): JobStatus {
   if (job.Type === 'system' || job.Periodic?.Enabled === true || job.ParameterizedJob !== undefined) {
     return job.Stop ? 'dead' : 'running';
   }
-  const as = typeof allocs === 'function' ? allocs() : allocs;
+  const as = allocs();
   if (as.some((a) => !isAllocTerminal(a))) return 'running';
-  const es = typeof evals === 'function' ? evals() : evals;
+  const es = evals();
   if (es.some((e) => !isEvalTerminal(e.Status))) return 'pending';
   if (as.length > 0 || es.length > 0) return 'dead';
   return 'pending';

@@ -223,10 +223,10 @@ export class StateIndex {
 
   /**
    * Rebuild the hydrated list of every node whose allocations (or their job versions) changed.
-   * `before` holds each touched node's ID list from before this commit: unchanged allocations
-   * are carried over from the previous list by position, so a commit costs what it changed,
-   * not what the node holds (bin packing puts well over a hundred allocations on a node, and
-   * touching each of them again was a cache miss apiece).
+   * `before` holds each touched node's ID list from before this commit, so the usual commit
+   * splices in what changed (carryNode) and costs what it changed, not what the node holds
+   * (bin packing puts well over a hundred allocations on a node, and touching each of them
+   * again was a cache miss apiece).
    */
   private refreshNodeAllocs(c: IndexChanges, nodeEdits: Map<string, Edit>, before: Map<string, readonly string[]>, seq: number, horizon: number): void {
     const nodes = new Set<string>(nodeEdits.keys());
@@ -241,7 +241,7 @@ export class StateIndex {
       const e = nodeEdits.get(nodeId);
       if (this.carryNode(nodeId, c, e, before.get(nodeId), seq, horizon)) continue;
       if (e !== undefined) applyEdits(this.allocsByNode, new Map([[nodeId, e]]), seq, horizon);
-      this.refreshNode(nodeId, c, before.get(nodeId), seq, horizon);
+      this.refreshNode(nodeId, seq, horizon);
     }
   }
 
@@ -305,68 +305,19 @@ export class StateIndex {
   }
 
   /**
-   * One node's new list, carried over from its previous one where nothing changed. The
-   * scheduler's view of the node (its live allocations and their usage) is derived the same
-   * way, from the previous one plus and minus what changed, when the previous one is known.
+   * One node's list rebuilt from its IDs, every allocation hydrated again: for a job version
+   * that changed (allocations need the new Job attached) or a node whose previous list is
+   * unknown. What the scheduler derives from it (live allocations, usage) is then worked out
+   * by liveAllocs on first use.
    */
-  private refreshNode(nodeId: string, c: IndexChanges, prevIds: readonly string[] | undefined, seq: number, horizon: number): void {
-    const ids = this.idsOnNode(nodeId, LATEST);
-    const prevList = this.nodeAllocs.get(nodeId, LATEST) ?? NO_ALLOCS;
-    // Carrying over is safe only when no job version changed (allocations would need their
-    // Job re-attached) and the previous list matches its IDs one for one.
-    const carry = c.jobVersions.size === 0 && prevIds !== undefined && prevIds.length === prevList.length;
-    const prev = carry ? knownLiveAllocs(prevList) : undefined;
-    const usage = prev ? { ...prev.usage } : null;
-    const mask: number[] = [];
-    const live: Allocation[] = [];
+  private refreshNode(nodeId: string, seq: number, horizon: number): void {
     const list: Allocation[] = [];
-    let complete = true;
-    /** The previous list's allocation at `k` is gone or replaced: it no longer uses anything. */
-    const drop = (k: number): void => {
-      if (usage !== null && prev!.mask[k] === 1) subtractInto(usage, allocatedVector(prevList[k]!.AllocatedResources));
-    };
-    let j = 0;
-    for (const id of ids) {
-      if (carry) {
-        while (j < prevIds.length && prevIds[j]! < id) drop(j++);
-        if (prevIds[j] === id) {
-          if (!c.allocs.has(id)) {
-            const a = prevList[j]!;
-            list.push(a);
-            if (usage !== null) {
-              const isLive = prev!.mask[j]!;
-              mask.push(isLive);
-              if (isLive === 1) live.push(a);
-            }
-            j++;
-            continue;
-          }
-          drop(j++);
-        }
-      }
+    for (const id of this.idsOnNode(nodeId, LATEST)) {
       const stored = this.allocById.get(id, LATEST);
       const a = stored === undefined ? null : this.hydrate(stored, LATEST);
-      if (a === null) {
-        complete = false;
-        continue;
-      }
-      list.push(a);
-      if (usage !== null) {
-        const isLive = isAllocTerminal(a) ? 0 : 1;
-        mask.push(isLive);
-        if (isLive === 1) {
-          live.push(a);
-          addInto(usage, allocatedVector(a.AllocatedResources));
-        }
-      }
+      if (a !== null) list.push(a);
     }
-    if (carry) while (j < prevIds.length) drop(j++);
-    if (list.length === 0) {
-      this.nodeAllocs.set(nodeId, undefined, seq, horizon);
-      return;
-    }
-    if (usage !== null && complete) primeLiveAllocs(list, { live, usage: Object.freeze(usage), mask: Uint8Array.from(mask) });
-    this.nodeAllocs.set(nodeId, list, seq, horizon);
+    this.nodeAllocs.set(nodeId, list.length === 0 ? undefined : list, seq, horizon);
   }
 }
 

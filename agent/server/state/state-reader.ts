@@ -206,16 +206,7 @@ export class TableReader implements StateReader {
   }
 
   allocsByJob(namespace: string, jobId: string): Allocation[] {
-    return this.allocsOf(this.reads.idsOfJob(namespace, jobId));
-  }
-
-  private allocsOf(ids: readonly string[]): Allocation[] {
-    const out: Allocation[] = [];
-    for (const id of ids) {
-      const a = this.allocById(id);
-      if (a) out.push(a);
-    }
-    return out;
+    return this.storedAllocsByJob(namespace, jobId).map((a) => this.hydrate(a));
   }
 
   allocsByEval(evalId: string): Allocation[] {
