@@ -6,14 +6,22 @@ import { join } from 'node:path';
 import { StateStore } from './state/state-store.js';
 import { Fsm } from './fsm.js';
 import { encodeCommand, type FsmCommand } from './fsm-commands.js';
-import { PlanApplier } from './plan-applier.js';
+import { PlanApplier, type RaftApplyFn } from './plan-applier.js';
 import { testAlloc, testEval, testJob, testNode } from '../../scheduler/testing/fixtures.js';
 import type { Allocation } from '../../structs/alloc.js';
 import { emptyPlan, type Plan } from '../../structs/plan.js';
 import type { Job } from '../../structs/job.js';
 
-/** A real LMDB state and FSM; the applier's Raft is the FSM applied in order. */
-async function withApplier(fn: (h: { state: StateStore; applier: PlanApplier; apply: (c: FsmCommand) => void }) => Promise<void>): Promise<void> {
+type Apply = (c: FsmCommand) => { index: number };
+
+/**
+ * A real LMDB state and FSM; the applier's Raft is the FSM applied in order, at once unless
+ * `raft` says how (a test that holds commits back).
+ */
+async function withApplier(
+  fn: (h: { state: StateStore; applier: PlanApplier; apply: Apply }) => Promise<void>,
+  raft: (apply: Apply) => RaftApplyFn = (apply) => (cmd) => Promise.resolve(apply(cmd)),
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'yurt-plan-applier-'));
   const state = StateStore.open(dir);
   const fsm = new Fsm(state);
@@ -22,7 +30,7 @@ async function withApplier(fn: (h: { state: StateStore; applier: PlanApplier; ap
     fsm.apply({ index: ++index, term: 1, data: encodeCommand(cmd) });
     return { index };
   };
-  const applier = new PlanApplier(state, (cmd) => Promise.resolve(apply(cmd)), () => 1);
+  const applier = new PlanApplier(state, raft(apply), () => 1);
   try {
     await fn({ state, applier, apply });
   } finally {
@@ -110,48 +118,39 @@ void test('new placements only on ready, eligible nodes; a draining or down node
     assert.deepEqual(state.allocs(), []);
   }));
 
-void test('plans are checked while earlier ones commit, and placements still in flight count against their nodes', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'yurt-plan-applier-'));
-  const state = StateStore.open(dir);
-  const fsm = new Fsm(state);
-  let index = 0;
-  const apply = (cmd: FsmCommand): { index: number } => {
-    fsm.apply({ index: ++index, term: 1, data: encodeCommand(cmd) });
-    return { index };
-  };
+void test('plans are checked while earlier ones commit, and placements still in flight count against their nodes', () => {
   // A Raft whose commits wait until the test lets them through, in order.
   const held: Array<() => void> = [];
-  const applier = new PlanApplier(state, (cmd) => new Promise((resolve) => held.push(() => resolve(apply(cmd)))), () => 1);
   const proposedCount = async (n: number): Promise<void> => {
     for (let i = 0; i < 100 && held.length < n; i++) await new Promise((r) => setImmediate(r));
     assert.equal(held.length, n, `${n} plan(s) proposed`);
   };
-  try {
-    apply({ type: 'NodeRegister', node: testNode('n1', {}, 1000), now: 1 });
-    apply({ type: 'NodeRegister', node: testNode('n2', {}, 1000), now: 1 });
-    apply({ type: 'JobRegister', job, eval: null, now: 1 });
-    const first = applier.apply(planOf(job, [sized(job, 'a', 'n1', 700)]));
-    await proposedCount(1);
-    // Checked and proposed before the first plan is applied: n2 has room either way.
-    const second = applier.apply(planOf(job, [sized(job, 'b', 'n2', 700)]));
-    await proposedCount(2);
-    assert.equal(state.allocById('a'), null, 'the first plan is still in flight');
-    // 700 MHz of n1 is taken by a placement not yet applied: this one must wait for it and be refused.
-    const third = applier.apply(planOf(job, [sized(job, 'c', 'n1', 400)]));
-    await new Promise((r) => setImmediate(r));
-    assert.equal(held.length, 2, 'a plan that does not fit next to one in flight is not proposed');
-    held.shift()!();
-    held.shift()!();
-    const [r1, r2, r3] = await Promise.all([first, second, third]);
-    assert.deepEqual(Object.keys(r1.NodeAllocation), ['n1']);
-    assert.deepEqual(Object.keys(r2.NodeAllocation), ['n2']);
-    assert.deepEqual(r3.NodeAllocation, {});
-    assert.ok(r3.RefreshIndex >= r2.AllocIndex, 'the refresh index covers the plans that were in flight');
-    assert.deepEqual(state.allocsByNode('n1').map((a) => a.ID), ['a']);
-  } finally {
-    await state.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withApplier(
+    async ({ state, applier, apply }) => {
+      apply({ type: 'NodeRegister', node: testNode('n1', {}, 1000), now: 1 });
+      apply({ type: 'NodeRegister', node: testNode('n2', {}, 1000), now: 1 });
+      apply({ type: 'JobRegister', job, eval: null, now: 1 });
+      const first = applier.apply(planOf(job, [sized(job, 'a', 'n1', 700)]));
+      await proposedCount(1);
+      // Checked and proposed before the first plan is applied: n2 has room either way.
+      const second = applier.apply(planOf(job, [sized(job, 'b', 'n2', 700)]));
+      await proposedCount(2);
+      assert.equal(state.allocById('a'), null, 'the first plan is still in flight');
+      // 700 MHz of n1 is taken by a placement not yet applied: this one must wait for it and be refused.
+      const third = applier.apply(planOf(job, [sized(job, 'c', 'n1', 400)]));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(held.length, 2, 'a plan that does not fit next to one in flight is not proposed');
+      held.shift()!();
+      held.shift()!();
+      const [r1, r2, r3] = await Promise.all([first, second, third]);
+      assert.deepEqual(Object.keys(r1.NodeAllocation), ['n1']);
+      assert.deepEqual(Object.keys(r2.NodeAllocation), ['n2']);
+      assert.deepEqual(r3.NodeAllocation, {});
+      assert.ok(r3.RefreshIndex >= r2.AllocIndex, 'the refresh index covers the plans that were in flight');
+      assert.deepEqual(state.allocsByNode('n1').map((a) => a.ID), ['a']);
+    },
+    (apply) => (cmd) => new Promise((resolve) => held.push(() => resolve(apply(cmd)))),
+  );
 });
 
 void test("a plan's evaluation update commits in the plan's entry when all of it fits, and is left to the scheduler otherwise", () =>
