@@ -79,20 +79,18 @@ export function readyNodes(state: SchedulerState, job: Job, random: () => number
   // known of each node moves with it.
   for (let i = nodes.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    const t = nodes[i]!;
-    nodes[i] = nodes[j]!;
-    nodes[j] = t;
-    const k = classIds[i]!;
-    classIds[i] = classIds[j]!;
-    classIds[j] = k;
-    const id = ids[i]!;
-    ids[i] = ids[j]!;
-    ids[j] = id;
-    const cap = capacities[i]!;
-    capacities[i] = capacities[j]!;
-    capacities[j] = cap;
+    swap(nodes, i, j);
+    swap(classIds, i, j);
+    swap(ids, i, j);
+    swap(capacities, i, j);
   }
   return { nodes, inPool: c.inPool, byDc: { ...c.byDc }, classIds, ids, capacities };
+}
+
+function swap<T>(a: { [i: number]: T }, i: number, j: number): void {
+  const t = a[i] as T;
+  a[i] = a[j] as T;
+  a[j] = t;
 }
 
 function inDatacenters(patterns: string[], dc: string): boolean {
