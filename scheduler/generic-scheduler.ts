@@ -122,7 +122,7 @@ export class GenericScheduler implements Scheduler {
     if (r.place.length === 0) return { failed, queued, eligibility, followups };
 
     const candidates = readyNodes(this.state, job, () => this.ctx.random());
-    const stack = new PlacementStack(this.state, this.ctx, plan, job, candidates.nodes, { batch: job.Type === 'batch', algorithm: this.state.schedulerConfig?.().SchedulerAlgorithm ?? 'binpack' }, candidates);
+    const stack = new PlacementStack(this.state, this.ctx, plan, job, candidates, { batch: job.Type === 'batch', algorithm: this.state.schedulerConfig?.().SchedulerAlgorithm ?? 'binpack' });
     for (const p of r.place) {
       // Once a group failed to place, its other placements would fail the same way: count them
       // without searching again (Nomad's computePlacements does the same).

@@ -18,8 +18,8 @@ export class GroupFeasibility {
     /** The stack's candidates, in shuffled order: positions index them. */
     private readonly nodes: readonly Node[],
     private readonly kinds: FilterKinds,
-    /** Each position's class number, when the caller has them (see Candidates.classIds). */
-    private readonly classIds: Int32Array | null = null,
+    /** Each position's computed class as a number (Candidates.classIds). */
+    private readonly classIds: Int32Array,
   ) {}
 
   /** Feasibility of one node, memoized per computed class unless a constraint reads unique properties. */
@@ -51,20 +51,13 @@ export class GroupFeasibility {
     let kind: number | undefined;
     if (g.escaped) {
       kind = this.kinds.of(node, checkFeasible(this.job, g.tg, node));
-    } else if (this.classIds !== null) {
+    } else {
       // Nodes of one computed class share a verdict, and so a filter kind.
       const ci = this.classIds[pos]!;
       kind = g.kindByClassId[ci];
       if (kind === undefined) {
         kind = this.kinds.of(node, this.feasible(g.tg, node, false));
         g.kindByClassId[ci] = kind;
-      }
-    } else {
-      const cls = computedClass(node);
-      kind = g.classKinds.get(cls);
-      if (kind === undefined) {
-        kind = this.kinds.of(node, this.feasible(g.tg, node, false));
-        g.classKinds.set(cls, kind);
       }
     }
     g.verdict[pos] = kind;

@@ -34,8 +34,6 @@ export interface GroupPlan {
   /** Feasibility per position: UNKNOWN, FEASIBLE or a filter kind. */
   verdict: Int32Array;
   /** Feasibility per computed class, as FEASIBLE or a filter kind. */
-  classKinds: Map<string, number>;
-  /** The same, by the candidates' class numbers (Candidates.classIds), when the stack has them. */
   kindByClassId: number[];
   /** Positions that pass feasibility, ascending (built when every node must be scored). */
   feasible: number[] | null;
@@ -82,7 +80,6 @@ export function planGroup(job: Job, tg: TaskGroup, nodeCount: number): GroupPlan
       !affinities.some((a) => targetEscapes(a.LTarget) || targetEscapes(a.RTarget)) &&
       !spreads.some((sp) => targetEscapes(sp.Attribute)),
     verdict: new Int32Array(nodeCount).fill(UNKNOWN),
-    classKinds: new Map(),
     kindByClassId: [],
     feasible: null,
     filteredKinds: new Map(),

@@ -5,9 +5,9 @@
  * node's allocations per placement dominates).
  */
 import { isAllocTerminal, type Allocation } from '../structs/alloc.js';
-import type { Node } from '../structs/node.js';
 import type { Plan } from '../structs/plan.js';
-import { addInto, allocatedVector, nodeCapacity, nodeUsage, ZERO, type Dimension, type ResourceVector } from './bin-pack.js';
+import { addInto, allocatedVector, nodeUsage, ZERO, type Dimension, type ResourceVector } from './bin-pack.js';
+import type { Candidates } from './candidates.js';
 import { liveAllocs } from './live-allocs.js';
 import type { SchedulerState } from './scheduler-api.js';
 
@@ -45,29 +45,27 @@ export class NodeViews {
   constructor(
     private readonly state: SchedulerState,
     private readonly plan: Plan,
-    private readonly nodes: readonly Node[],
     /**
-     * The candidates' IDs and capacities in the same order, when the caller has them: a view
-     * is then built without reading the node object (a few cache misses per node visited).
+     * The candidates, with their IDs and capacities in the same order: a view is built
+     * without reading the node object (a few cache misses per node visited).
      */
-    private readonly known: { ids: readonly string[]; capacities: readonly ResourceVector[] } | null = null,
+    private readonly candidates: Pick<Candidates, 'ids' | 'capacities'>,
   ) {
-    this.views = new Array<NodeView | undefined>(nodes.length);
+    this.views = new Array<NodeView | undefined>(candidates.ids.length);
   }
 
   /** The view of the node at `pos`, cached: rebuilt only when the plan placed something new there. */
   at(pos: number): NodeView {
     let v = this.views[pos];
     if (v !== undefined && !v.dirty) return v;
-    const known = this.known;
-    const nodeId = known !== null ? known.ids[pos]! : this.nodes[pos]!.ID;
+    const nodeId = this.candidates.ids[pos]!;
     if (v === undefined) {
       const stops = this.plan.NodeUpdate[nodeId];
       const stopping = stops === undefined ? null : new Set(stops.map((a) => a.ID));
       const all = this.state.allocsByNode(nodeId);
       const derived = stopping === null ? liveAllocs(all) : null;
       const live = derived !== null ? derived.live : all.filter((a) => !isAllocTerminal(a) && !stopping!.has(a.ID));
-      const capacity = known !== null ? known.capacities[pos]! : nodeCapacity(this.nodes[pos]!);
+      const capacity = this.candidates.capacities[pos]!;
       v = { live, liveUsage: derived?.usage ?? null, liveIds: null, liveShared: derived !== null, sharedLen: 0, dirty: true, placedLen: -1, proposed: live, own: null, usage: ZERO, capacity, fitAsk: null, fitDim: null, fitScore: 0, collisionGroup: null, collisionCount: 0 };
       this.views[pos] = v;
     }

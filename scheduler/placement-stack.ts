@@ -71,20 +71,22 @@ export class PlacementStack {
   private readonly pickedScore: number[] = [];
   private readonly pickedExtras: Extras[] = [];
   private readonly top = new TopScores<Extras>();
+  /** The candidates in shuffled order: positions index them. */
+  readonly nodes: Node[];
 
   constructor(
     private readonly state: SchedulerState,
     ctx: SchedulerContext,
     private readonly plan: Plan,
     private readonly job: Job,
-    /** Ready, eligible candidates in the pool and datacenters, already shuffled. */
-    readonly nodes: Node[],
+    /** Ready, eligible candidates in the pool and datacenters, already shuffled (readyNodes). */
+    candidates: Candidates,
     private readonly opts: StackOptions,
-    /** What the candidates list knows of each node, in the same order (see Candidates). */
-    known: Pick<Candidates, 'classIds' | 'ids' | 'capacities'> | null = null,
   ) {
-    this.views = new NodeViews(state, plan, nodes, known);
-    this.feasibility = new GroupFeasibility(job, nodes, this.kinds, known?.classIds ?? null);
+    const nodes = candidates.nodes;
+    this.nodes = nodes;
+    this.views = new NodeViews(state, plan, candidates);
+    this.feasibility = new GroupFeasibility(job, nodes, this.kinds, candidates.classIds);
     this.ranker = new NodeRanker(state, ctx, job, nodes, this.views, this.values, opts);
     this.walk = new ExhaustiveWalk(nodes, this.views, this.values, this.feasibility, this.kinds, this.ranker);
   }

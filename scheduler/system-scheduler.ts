@@ -126,7 +126,7 @@ export class SystemScheduler implements Scheduler {
     }
 
     const candidates = readyNodes(this.state, job, () => this.ctx.random());
-    const stack = new PlacementStack(this.state, this.ctx, plan, job, candidates.nodes, { batch: job.Type === 'sysbatch', exhaustive: true, algorithm: this.state.schedulerConfig?.().SchedulerAlgorithm ?? 'binpack' }, candidates);
+    const stack = new PlacementStack(this.state, this.ctx, plan, job, candidates, { batch: job.Type === 'sysbatch', exhaustive: true, algorithm: this.state.schedulerConfig?.().SchedulerAlgorithm ?? 'binpack' });
     const preempt = preemptionEnabled(this.state, job.Type);
     for (const node of candidates.nodes) {
       for (const tg of job.TaskGroups) {
