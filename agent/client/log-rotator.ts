@@ -10,10 +10,14 @@
  * Layout: `.0` is always the live file; archives are `.1`, `.2`, ... in the order written
  * (higher = newer), and only the newest `max_files - 1` archives are kept, so the files on disk
  * never exceed max_files. Reading a task's whole log: archives by ascending index, then `.0`.
- * The price of copy-truncate: output written between the copy and the truncate (microseconds)
- * can be lost; bytes that arrive after the copy are appended to the archive first to narrow it.
+ * The price of copy-truncate: output written between the last read and the truncate can be
+ * lost. Bytes that arrive during the (asynchronous) copy are appended to the archive first,
+ * and that final read and the truncate run synchronously, back to back, so the window is
+ * microseconds: with asynchronous calls it was an event-loop turn or more, and a loaded host
+ * lost whole lines of output in it.
  */
-import { copyFile, open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { copyFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogConfig } from '../../structs/job.js';
 
@@ -53,26 +57,32 @@ export async function rotateIfNeeded(log: RotatedLog): Promise<boolean> {
   const next = (existing.at(-1) ?? 0) + 1;
   const archive = join(log.logsDir, `${log.base}.${next}`);
   await copyFile(live, archive);
-  await appendTail(live, archive, size);
-  await truncate(live, 0);
+  appendTailAndTruncate(live, archive, size);
   const keep = Math.max(0, log.config.MaxFiles - 1);
   const all = [...existing, next];
   await Promise.all(all.slice(0, Math.max(0, all.length - keep)).map((i) => rm(join(log.logsDir, `${log.base}.${i}`), { force: true })));
   return true;
 }
 
-/** Output written while the copy ran: copy it too, so only the last instant can be lost. */
-async function appendTail(live: string, archive: string, copiedAtLeast: number): Promise<void> {
-  const [src, dst] = await Promise.all([open(live, 'r'), open(archive, 'a')]);
+/**
+ * Output written while the copy ran goes to the archive too, then the live file is emptied:
+ * synchronously, so nothing runs in between (see the header).
+ */
+function appendTailAndTruncate(live: string, archive: string, copiedAtLeast: number): void {
+  const src = openSync(live, 'r+');
+  const dst = openSync(archive, 'a');
   try {
-    const copied = (await dst.stat()).size;
-    const now = (await src.stat()).size;
-    if (now <= copied || copied < copiedAtLeast) return;
-    const buf = Buffer.alloc(now - copied);
-    const { bytesRead } = await src.read(buf, 0, buf.length, copied);
-    await dst.write(buf, 0, bytesRead);
+    const copied = fstatSync(dst).size;
+    const now = fstatSync(src).size;
+    if (now > copied && copied >= copiedAtLeast) {
+      const buf = Buffer.alloc(now - copied);
+      const bytesRead = readSync(src, buf, 0, buf.length, copied);
+      writeSync(dst, buf, 0, bytesRead);
+    }
+    ftruncateSync(src, 0);
   } finally {
-    await Promise.all([src.close(), dst.close()]);
+    closeSync(src);
+    closeSync(dst);
   }
 }
 
