@@ -27,7 +27,8 @@ export interface StateTables {
   jobVersions: Database<Job, [string, string, number]>;
   nodes: Database<Node, string>;
   evals: Database<Evaluation, string>;
-  allocs: Database<StoredAlloc, string>;
+  /** Keyed by allocRowKey: [CreateIndex, ID]. */
+  allocs: Database<StoredAlloc, [number, string]>;
   evalsByJob: Database<number, [string, string, string]>;
   schedulerConfig: Database<SchedulerConfiguration, string>;
   aclPolicies: Database<ACLPolicy, string>;

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import type { Database, RootDatabase } from 'lmdb';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,4 +150,68 @@ void test('restore refuses bytes that are not a state snapshot and keeps the sta
   await assert.rejects(() => b.fsm.restore(new Uint8Array([1, 2, 3]), 9, 1), /not a yurt state snapshot|cannot be decoded/);
   assert.deepEqual(b.state.nodes().map((n) => n.ID), ['keep']);
   await b.state.close();
+});
+
+void test('allocation rows: updates and deletes leave no stale row behind a reopen', async () => {
+  const dir = tmp();
+  const { state, apply } = newFsm(dir);
+  const job = testJob({ Type: 'batch' });
+  apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
+  apply({ type: 'JobRegister', job, eval: testEval(job), now: 1 });
+  const placed = [allocFor(job, 'a1'), allocFor(job, 'a2'), allocFor(job, 'a3')];
+  apply({ type: 'PlanApply', evalId: 'eval-1', job, placed, updated: [], evals: [], now: 2 });
+  const ts = { web: { State: 'dead' as const, Failed: false, Restarts: 0, LastRestart: null, StartedAt: null, FinishedAt: null, Events: [] } };
+  apply({ type: 'AllocClientUpdate', updates: [{ ID: 'a2', ClientStatus: 'complete', ClientDescription: 'done', TaskStates: ts, ModifyTime: 3 }], evals: [], now: 3 });
+  apply({ type: 'GcApply', evalIds: [], allocIds: ['a3'], jobs: [], nodeIds: [] });
+  const before = state.allocs();
+  assert.deepEqual(before.map((a) => [a.ID, a.ClientStatus]), [['a1', 'pending'], ['a2', 'complete']]);
+  await state.close();
+  const reopened = StateStore.open(dir);
+  assert.deepEqual(reopened.allocs(), before, 'one row per allocation, the newest');
+  assert.equal(reopened.allocsByNode('n1').length, 2);
+  await reopened.close();
+  rmSync(dir, { recursive: true });
+});
+
+void test('allocation rows: a data directory that keyed them by ID is moved over on open, once', async () => {
+  const dir = tmp();
+  const { state, apply } = newFsm(dir);
+  const job = testJob();
+  apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
+  apply({ type: 'JobRegister', job, eval: testEval(job), now: 1 });
+  apply({ type: 'PlanApply', evalId: 'eval-1', job, placed: [allocFor(job, 'a1'), allocFor(job, 'a2')], updated: [], evals: [], now: 2 });
+  const expected = state.allocs();
+  const { tables } = state as unknown as { tables: { env: RootDatabase; allocs: Database } };
+  // Rewrite the rows as earlier builds laid them out: keyed by ID, in the `allocs` table.
+  const legacy = tables.env.openDB({ name: 'allocs' });
+  tables.env.transactionSync(() => {
+    for (const { key, value } of tables.allocs.getRange()) {
+      legacy.putSync((value as { ID: string }).ID, value);
+      tables.allocs.removeSync(key);
+    }
+  });
+  await state.close();
+
+  const reopened = StateStore.open(dir);
+  assert.deepEqual(reopened.allocs(), expected);
+  assert.equal(reopened.allocsByNode('n1').length, 2);
+  await reopened.close();
+  const again = StateStore.open(dir);
+  assert.deepEqual(again.allocs(), expected, 'the moved rows are read on later opens too');
+  const { tables: t2 } = again as unknown as { tables: { env: RootDatabase } };
+  assert.equal(t2.env.openDB({ name: 'allocs' }).getKeysCount(), 0, 'the old table is emptied');
+  await again.close();
+  rmSync(dir, { recursive: true });
+});
+
+void test('snapshots carry allocation rows keyed by ID, the layout every build reads', async () => {
+  const a = newFsm(tmp());
+  const job = testJob();
+  a.apply({ type: 'JobRegister', job, eval: testEval(job), now: 5 });
+  a.apply({ type: 'NodeRegister', node: testNode('n1'), now: 6 });
+  a.apply({ type: 'PlanApply', evalId: 'eval-1', job, placed: [allocFor(job, 'a1', 'n1')], updated: [], evals: [], now: 7 });
+  const { unpack } = await import('msgpackr');
+  const snap = unpack(await a.fsm.snapshot()) as { tables: Record<string, Array<[unknown, unknown]>> };
+  assert.deepEqual(snap.tables['allocs']!.map(([k]) => k), ['a1']);
+  await a.state.close();
 });
