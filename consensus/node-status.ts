@@ -34,6 +34,8 @@ export interface NodeCounters {
   /** Milliseconds spent waiting for durable writes, and in the state machine. */
   persistMs: number;
   applyMs: number;
+  /** Entries applied while a later write was still being committed (CoreDriver.splitCommitted). */
+  appliedDuringWrites: number;
 }
 
 export function newNodeCounters(): NodeCounters {
@@ -50,6 +52,7 @@ export function newNodeCounters(): NodeCounters {
     readsServed: 0,
     persistMs: 0,
     applyMs: 0,
+    appliedDuringWrites: 0,
   };
 }
 
@@ -141,6 +144,7 @@ export function nodeStats(v: NodeView): Record<string, string | number> {
     commits: counters.commits,
     commit_ms: Math.round(counters.commitMs),
     apply_ms: Math.round(counters.applyMs),
+    applied_during_writes: counters.appliedDuringWrites,
     snapshots_taken: counters.snapshotsTaken,
     snapshots_installed: counters.snapshotsInstalled,
     snapshots_sent: counters.snapshotsSent,

@@ -166,13 +166,18 @@ export class RaftStorage implements LogStorage {
     return this.log.lastIndex() === 0 && this.log.firstIndex() === 1 && this.hs.term === 0;
   }
 
-  /** Stores a Ready's hard state and entries in one transaction; resolves once durable. */
-  persist(hardState: HardState | undefined, entries: readonly Entry[]): Promise<void> {
+  /**
+   * Stores a Ready's hard state and entries in one transaction; resolves once durable.
+   * `handedOver` is called once the entries are written into the transaction, when only its
+   * commit and fsync remain, which run on lmdb's write thread: the caller's thread is free.
+   */
+  persist(hardState: HardState | undefined, entries: readonly Entry[], handedOver?: () => void): Promise<void> {
     if (hardState === undefined && entries.length === 0) return this.writes;
     return this.serialized(async () => {
       await this.env.transaction(() => {
         if (entries.length > 0) this.log.write(entries);
         if (hardState !== undefined) this.stable.setHardState(hardState);
+        handedOver?.();
       });
       this.log.written(entries);
       if (hardState !== undefined) this.hs = { ...hardState };
