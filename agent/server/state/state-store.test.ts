@@ -215,3 +215,28 @@ void test('snapshots carry allocation rows keyed by ID, the layout every build r
   assert.deepEqual(snap.tables['allocs']!.map(([k]) => k), ['a1']);
   await a.state.close();
 });
+
+void test('allocation rows: an entry that fails after writing a new row shape leaves every later row readable after a reopen', async () => {
+  const dir = tmp();
+  const { state, apply } = newFsm(dir);
+  const job = testJob({ Type: 'batch' });
+  apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
+  apply({ type: 'JobRegister', job, eval: testEval(job), now: 1 });
+  apply({ type: 'PlanApply', evalId: 'eval-1', job, placed: [allocFor(job, 'a1')], updated: [], evals: [], now: 2 });
+  // A shape no row had before (a task state map with this key), then an allocation without
+  // its job: the entry fails and its whole transaction is rolled back.
+  const ts = { 'never-seen': { State: 'dead' as const, Failed: false, Restarts: 0, LastRestart: null, StartedAt: null, FinishedAt: null, Events: [] } };
+  const odd = { ...allocFor(job, 'a2'), TaskStates: ts };
+  const { Job: _job, ...orphan } = allocFor(job, 'a3');
+  assert.throws(() => apply({ type: 'PlanApply', evalId: 'eval-1', job: null, placed: [odd, orphan], updated: [], evals: [], now: 3 }), /without its job/);
+  assert.equal(state.allocById('a2'), null, 'nothing of the failed entry is stored');
+  // The same shape again, in an entry that succeeds.
+  apply({ type: 'PlanApply', evalId: 'eval-1', job, placed: [{ ...allocFor(job, 'a4'), TaskStates: ts }], updated: [], evals: [], now: 4 });
+  const before = state.allocs();
+  await state.close();
+  const reopened = StateStore.open(dir);
+  assert.deepEqual(reopened.allocs(), before);
+  assert.deepEqual(Object.keys(reopened.allocById('a4')!.TaskStates), ['never-seen']);
+  await reopened.close();
+  rmSync(dir, { recursive: true });
+});
