@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pack } from 'msgpackr';
+import { Packr, pack } from 'msgpackr';
 import { decodeCommand, encodeCommand, type FsmCommand } from './fsm-commands.js';
 import { testAlloc, testEval, testJob } from '../../scheduler/testing/fixtures.js';
 
@@ -28,6 +28,16 @@ void test('a command decodes to what was encoded, and each entry decodes on its 
 void test('entries written as plain msgpack maps (by earlier servers) still decode', () => {
   const cmd = planCommand('old', 5);
   assert.deepEqual(decodeCommand(pack(cmd)), decodeCommand(encodeCommand(cmd)));
+});
+
+void test('entries written with records but without bundled strings (by earlier servers) still decode', () => {
+  const cmd = planCommand('records', 5);
+  assert.deepEqual(decodeCommand(new Packr({ useRecords: true }).pack(cmd)), decodeCommand(encodeCommand(cmd)));
+});
+
+void test('strings of every script survive the bundle', () => {
+  const cmd: FsmCommand = { type: 'EvalUpsert', evals: [{ ...testEval(job), ID: 'ünïcödé-評価-🚀', StatusDescription: 'x'.repeat(70_000) }] };
+  assert.deepEqual(decodeCommand(encodeCommand(cmd)), JSON.parse(JSON.stringify(cmd)));
 });
 
 void test('a plan of many allocations describes their shape once: well under half the size of plain maps', () => {
