@@ -11,24 +11,28 @@ export interface LiveAllocs {
   /** Shared with every reader: copy before changing. */
   live: readonly Allocation[];
   usage: ResourceVector;
-  /** Per position of the list this was derived from: is that allocation live? */
-  mask: Uint8Array;
+  /**
+   * Per position of the list this was derived from: is that allocation live (1) or not (0)?
+   * A plain array: the state splices one per node per commit, and V8 allocates, copies and
+   * splices small typed arrays through slow runtime calls.
+   */
+  mask: readonly number[];
 }
 
-const EMPTY: LiveAllocs = Object.freeze({ live: Object.freeze([]), usage: ZERO, mask: new Uint8Array(0) });
+const EMPTY: LiveAllocs = Object.freeze({ live: Object.freeze([]), usage: ZERO, mask: Object.freeze([]) });
 const cache = new WeakMap<readonly Allocation[], LiveAllocs>();
 
 export function liveAllocs(all: readonly Allocation[]): LiveAllocs {
   if (all.length === 0) return EMPTY;
   let v = cache.get(all);
   if (v === undefined) {
-    const mask = new Uint8Array(all.length);
+    const mask: number[] = [];
     const live: Allocation[] = [];
-    all.forEach((a, i) => {
-      if (isAllocTerminal(a)) return;
-      mask[i] = 1;
-      live.push(a);
-    });
+    for (const a of all) {
+      const isLive = isAllocTerminal(a) ? 0 : 1;
+      mask.push(isLive);
+      if (isLive === 1) live.push(a);
+    }
     v = Object.freeze({ live, usage: Object.freeze(nodeUsage(live)), mask });
     cache.set(all, v);
   }

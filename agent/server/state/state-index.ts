@@ -261,9 +261,7 @@ export class StateIndex {
     if (prev === undefined) return false;
     const ids = prevIds.slice();
     const list = prevList.slice();
-    // Room for every addition, spliced with copyWithin (an array copy of a typed array iterates).
-    const mask = new Uint8Array(prevList.length + e.add.size);
-    mask.set(prev.mask);
+    const mask = prev.mask.slice();
     const usage: ResourceVector = { cpu: prev.usage.cpu, memoryMB: prev.usage.memoryMB, diskMB: prev.usage.diskMB };
     for (const id of e.remove) {
       if (e.add.has(id)) continue;
@@ -272,7 +270,7 @@ export class StateIndex {
       if (mask[k] === 1) subtractInto(usage, allocatedVector(list[k]!.AllocatedResources));
       ids.splice(k, 1);
       list.splice(k, 1);
-      mask.copyWithin(k, k + 1);
+      mask.splice(k, 1);
     }
     for (const id of e.add) {
       const stored = this.allocById.get(id, LATEST);
@@ -287,8 +285,7 @@ export class StateIndex {
       } else {
         ids.splice(k, 0, id);
         list.splice(k, 0, a);
-        mask.copyWithin(k + 1, k, mask.length - 1);
-        mask[k] = isLive;
+        mask.splice(k, 0, isLive);
       }
       if (isLive === 1) addInto(usage, allocatedVector(a.AllocatedResources));
     }
@@ -299,7 +296,7 @@ export class StateIndex {
     }
     const live: Allocation[] = [];
     for (let k = 0; k < list.length; k++) if (mask[k] === 1) live.push(list[k]!);
-    primeLiveAllocs(list, { live, usage: Object.freeze(usage), mask: mask.slice(0, list.length) });
+    primeLiveAllocs(list, { live, usage: Object.freeze(usage), mask });
     this.nodeAllocs.set(nodeId, list, seq, horizon);
     return true;
   }
