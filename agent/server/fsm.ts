@@ -138,7 +138,7 @@ export class Fsm {
         return { index: w.index };
       }
       case 'PlanApply': {
-        const jobs = new Set<string>();
+        const jobs = new JobSet();
         for (const a of cmd.placed) {
           const prev = w.allocById(a.ID);
           const job = a.Job ?? cmd.job;
@@ -153,25 +153,22 @@ export class Fsm {
           alloc.CreateTime = prev?.CreateTime ?? cmd.now;
           alloc.ModifyTime = cmd.now;
           w.putAlloc(alloc);
-          jobs.add(JSON.stringify([a.Namespace, a.JobID]));
+          jobs.add(a.Namespace, a.JobID);
         }
         for (const u of cmd.updated) {
           const a = this.applyDesired(w, u, cmd.now);
-          if (a) jobs.add(JSON.stringify([a.Namespace, a.JobID]));
+          if (a) jobs.add(a.Namespace, a.JobID);
         }
         if (cmd.deployment) createDeployment(w, cmd.deployment, cmd.now);
         applyDeploymentStatusUpdates(w, cmd.deploymentUpdates ?? [], cmd.now);
         refreshDeploymentProgress(w, cmd.placed.map((a) => a.DeploymentID), cmd.now);
         putEvals(cmd.evals);
-        for (const ev of cmd.evals) jobs.add(JSON.stringify([ev.Namespace, ev.JobID]));
-        for (const k of jobs) {
-          const [ns, id] = JSON.parse(k) as [string, string];
-          this.refreshJobStatus(w, ns, id);
-        }
+        for (const ev of cmd.evals) jobs.add(ev.Namespace, ev.JobID);
+        for (const [ns, id] of jobs.all()) this.refreshJobStatus(w, ns, id);
         return { index: w.index };
       }
       case 'AllocClientUpdate': {
-        const jobs = new Set<string>();
+        const jobs = new JobSet();
         const deployments: string[] = [];
         for (const u of cmd.updates) {
           const a = w.allocById(u.ID);
@@ -188,15 +185,12 @@ export class Fsm {
             ModifyIndex: w.index,
             ModifyTime: u.ModifyTime,
           });
-          jobs.add(JSON.stringify([a.Namespace, a.JobID]));
+          jobs.add(a.Namespace, a.JobID);
           if (u.DeploymentStatus !== undefined) deployments.push(a.DeploymentID);
         }
         refreshDeploymentProgress(w, deployments, cmd.now);
         putEvals(cmd.evals);
-        for (const k of jobs) {
-          const [ns, id] = JSON.parse(k) as [string, string];
-          this.refreshJobStatus(w, ns, id);
-        }
+        for (const [ns, id] of jobs.all()) this.refreshJobStatus(w, ns, id);
         return { index: w.index };
       }
       case 'DeploymentStatusUpdate': {
@@ -311,4 +305,23 @@ export function jobSpecChanged(a: Job, b: Job): boolean {
     return c;
   };
   return !isDeepStrictEqual(strip(a), strip(b));
+}
+
+/** The jobs an entry touched, each once: a plan names its job once per allocation. */
+class JobSet {
+  private readonly byKey = new Map<string, readonly [string, string]>();
+  private lastNs = '';
+  private lastId = '';
+
+  add(namespace: string, jobId: string): void {
+    if (namespace === this.lastNs && jobId === this.lastId && this.byKey.size > 0) return;
+    this.lastNs = namespace;
+    this.lastId = jobId;
+    const key = `${namespace}\u0000${jobId}`;
+    if (!this.byKey.has(key)) this.byKey.set(key, [namespace, jobId]);
+  }
+
+  all(): Iterable<readonly [string, string]> {
+    return this.byKey.values();
+  }
 }

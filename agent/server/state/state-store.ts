@@ -327,6 +327,8 @@ export class StateWriter extends TableReader {
   readonly allocNodes = new Set<string>();
   readonly objects: ChangedObject[] = [];
   private readonly versionsPresent = new Set<string>();
+  /** The job of the last allocation written, whose version is known to be stored. */
+  private lastJob: Job | null = null;
 
   /**
    * @param reads the committed in-memory tables with this transaction's writes laid over them
@@ -497,12 +499,10 @@ export class StateWriter extends TableReader {
     this.objects.push({ table: 'evals', key: ev.ID, deleted: false });
   }
 
-  putAlloc(alloc: Allocation): void {
-    const job = alloc.Job;
-    const stored = storedAlloc(alloc);
+  /** Store the job version an allocation runs, unless it is already stored. */
+  private ensureJobVersion(job: Job): void {
     const versionKey: [string, string, number] = [job.Namespace, job.ID, job.Version];
     const vk = versionKey.join('\u0000');
-    // Every allocation of a plan shares its job version: check (without decoding) once.
     if (!this.versionsPresent.has(vk)) {
       if (!this.tw.jobVersions.doesExist(versionKey)) {
         this.tw.jobVersions.putSync(versionKey, job);
@@ -511,9 +511,18 @@ export class StateWriter extends TableReader {
       }
       this.versionsPresent.add(vk);
     }
+    this.lastJob = job;
+  }
+
+  putAlloc(alloc: Allocation): void {
+    const job = alloc.Job;
+    const stored = storedAlloc(alloc);
+    // Every allocation of a plan shares its job version (the same object): check (without
+    // decoding) once per version, and for the next allocation of the same job not even that.
+    if (job !== this.lastJob) this.ensureJobVersion(job);
+    const prev = this.reads.alloc(alloc.ID);
     // Allocations by node and by job are indexed in memory only (StateIndex, rebuilt from this
     // table on open): two more LMDB keys per allocation were a third of writing a plan.
-    const prev = this.reads.alloc(alloc.ID);
     if (prev !== undefined && prev.CreateIndex !== stored.CreateIndex) this.tw.allocs.removeSync(allocRowKey(prev));
     this.tw.allocs.putSync(allocRowKey(stored), stored);
     this.indexChanges.allocs.set(alloc.ID, stored);
