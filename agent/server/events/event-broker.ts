@@ -118,11 +118,13 @@ export class EventBroker {
     const events: StoredEvent[] = [];
     // An object written twice in one entry (a job and then its status) is one event: both
     // would read the same final state.
-    const seen = new Set<string>();
+    const seen = new Map<ChangedObject['table'], Set<string>>();
     for (const o of c.objects) {
-      const id = `${o.table}\u0000${typeof o.key === 'string' ? o.key : o.key.join('\u0000')}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
+      let keys = seen.get(o.table);
+      if (keys === undefined) seen.set(o.table, (keys = new Set()));
+      const id = typeof o.key === 'string' ? o.key : o.key.join('\u0000');
+      if (keys.has(id)) continue;
+      keys.add(id);
       let e: StreamEvent | null;
       try {
         e = this.eventFor(o, c.index);
@@ -187,7 +189,7 @@ export class EventBroker {
           Type: type,
           Key: a.ID,
           Namespace: a.Namespace,
-          FilterKeys: [a.JobID, a.DeploymentID].filter((k) => k !== ''),
+          FilterKeys: filterKeys(a.JobID, a.DeploymentID),
           Index: index,
           // Built when the event is read or serialized, not for every allocation a plan places.
           Payload: {
@@ -206,7 +208,7 @@ export class EventBroker {
           Type: 'EvaluationUpdated',
           Key: ev.ID,
           Namespace: ev.Namespace,
-          FilterKeys: [ev.JobID, ev.DeploymentID].filter((k) => k !== ''),
+          FilterKeys: filterKeys(ev.JobID, ev.DeploymentID),
           Index: index,
           Payload: { Evaluation: ev },
         };
@@ -285,4 +287,10 @@ function publicNode(n: Node): Node {
 
 function allocPayload(a: Allocation): AllocationPayload {
   return { ...a, Job: null };
+}
+
+/** An event's filter keys: its job and deployment, those that are set. */
+function filterKeys(jobId: string, deploymentId: string): string[] {
+  if (deploymentId === '') return jobId === '' ? [] : [jobId];
+  return jobId === '' ? [deploymentId] : [jobId, deploymentId];
 }
