@@ -5,9 +5,8 @@
  * A real server runs in this process; the client runs in a child process so its RSS is its
  * own. Goals: overhead <= 10 ms, RSS <= 80 MB idle and <= 2 MB per running task.
  */
-import { execFile, fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { fork, type ChildProcess } from 'node:child_process';
+import { compiledEntry, ROOT } from './compiled.js';
 import { startTestServer } from '../agent/server/testing/test-server.js';
 import type { ChildMessage, ParentMessage } from './client-agent-process.js';
 
@@ -17,26 +16,6 @@ const MB = 1024 * 1024;
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? Number.NaN;
 const round = (x: number): number => Math.round(x * 100) / 100;
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/**
- * The client process runs as the agent does in production: compiled JavaScript, not through
- * the tsx loader (which alone adds some 25 MB of RSS). esbuild (tsx's own compiler) bundles
- * the project's code; the packages stay external and load from node_modules as usual.
- */
-async function compiledChild(): Promise<string> {
-  const out = `${ROOT}node_modules/.cache/yurt-bench/client-agent-process.mjs`;
-  await promisify(execFile)(`${ROOT}node_modules/.bin/esbuild`, [
-    `${ROOT}bench/client-agent-process.ts`,
-    '--bundle',
-    '--platform=node',
-    '--format=esm',
-    '--target=node20',
-    '--packages=external',
-    `--outfile=${out}`,
-  ]);
-  return out;
-}
 
 interface AllocSample {
   receivedToRunningMs: number;
@@ -146,7 +125,7 @@ function summarize(samples: AllocSample[]): { overheadP50: number; overheadP99: 
 export async function runClientBench(): Promise<Record<string, number>> {
   const ts = await startTestServer({ numSchedulers: 2 });
   const viaTsx = process.env['BENCH_CLIENT_TSX'] === '1';
-  const script = viaTsx ? `${ROOT}bench/client-agent-process.ts` : await compiledChild();
+  const script = viaTsx ? `${ROOT}bench/client-agent-process.ts` : await compiledEntry('client-agent-process');
   const execArgv = viaTsx ? ['--import', 'tsx', '--expose-gc'] : ['--expose-gc'];
   const child = new ClientChild(fork(script, [ts.rpcAddr], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   try {
