@@ -162,13 +162,6 @@ export class CoreDriver {
   }
 
   /**
-   * Term, vote and entries must be on disk before anyone hears from us. The commit index
-   * need not be: the paper keeps it volatile (Figure 2), and a restarted server relearns
-   * it from the leader's appends or from the FSM's durable index. A Ready that only moves
-   * the commit index is therefore not written on its own (that would double the writes per
-   * apply); it rides along with the next write, or is saved on a tick when idle, or at stop.
-   */
-  /**
    * The committed entries that may be applied while this Ready persists: those below its new
    * entries (written by earlier Readies, so durable here), and only when nothing else waits on
    * this write: no votes or acks to send after it (a follower's ack would wait for the apply)
@@ -184,6 +177,13 @@ export class CoreDriver {
     return { durable: committed.slice(0, k), rest: committed.slice(k) };
   }
 
+  /**
+   * Term, vote and entries must be on disk before anyone hears from us. The commit index
+   * need not be: the paper keeps it volatile (Figure 2), and a restarted server relearns
+   * it from the leader's appends or from the FSM's durable index. A Ready that only moves
+   * the commit index is therefore not written on its own (that would double the writes per
+   * apply); it rides along with the next write, or is saved on a tick when idle, or at stop.
+   */
   private async persist(rd: Ready, handedOver?: () => void): Promise<void> {
     const hs = rd.hardState;
     if (hs === undefined && rd.entries.length === 0) return;

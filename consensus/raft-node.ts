@@ -11,7 +11,9 @@
  * durable state (Raft paper Figure 2, "before responding to RPCs"); a leader's own appends
  * may go first, so its fsync overlaps the followers' (thesis §10.2.1). Ticks and inbound
  * messages keep stepping the core while a Ready is being persisted; what they produce
- * waits for the next Ready, which batches a burst of proposals into one append.
+ * waits for the next Ready, which batches a burst of proposals into one append. When a Ready
+ * carries nothing that must wait for its write (no votes or acks), committed entries already
+ * on disk are applied while its commit and fsync run on the storage's write thread.
  *
  * Timing defaults (LAN, as etcd): tick 50 ms; heartbeat every 2 ticks (100 ms); election
  * timeout 20 ticks, randomized per term in [1 s, 2 s). A configuration with a single voter
