@@ -10,6 +10,7 @@ import type { RaftCore } from './core/raft-core.js';
 import type { RaftLogger, RaftNodeOptions } from './node-options.js';
 import type { NodeSnapshots } from './node-snapshots.js';
 import type { NodeCounters } from './node-status.js';
+import { splitCommitted } from './apply-during-write.js';
 import type { ApplyOutcome, PendingApplies } from './pending-applies.js';
 import type { PendingReads } from './pending-reads.js';
 import type { RaftStorage } from './storage/raft-storage.js';
@@ -125,7 +126,7 @@ export class CoreDriver {
         for (const m of rd.earlyMessages) this.send(m);
         if (rd.snapshot !== undefined) await this.installSnapshot(rd.snapshot);
         const t0 = performance.now();
-        const { durable, rest } = this.splitCommitted(rd);
+        const { durable, rest } = splitCommitted(rd);
         let earlyMs = 0;
         if (durable.length > 0) {
           // Entries already on disk are applied while this Ready's commit and fsync run on
@@ -159,22 +160,6 @@ export class CoreDriver {
     } finally {
       this.looping = false;
     }
-  }
-
-  /**
-   * The committed entries that may be applied while this Ready persists: those below its new
-   * entries (written by earlier Readies, so durable here), and only when nothing else waits on
-   * this write: no votes or acks to send after it (a follower's ack would wait for the apply)
-   * and no snapshot to install first. The rest are applied after the write, as usual.
-   */
-  private splitCommitted(rd: Ready): { durable: readonly Entry[]; rest: readonly Entry[] } {
-    const committed = rd.committedEntries;
-    if (committed.length === 0 || rd.messages.length > 0 || rd.snapshot !== undefined) return { durable: [], rest: committed };
-    if (rd.entries.length === 0 && rd.hardState === undefined) return { durable: [], rest: committed };
-    const firstNew = rd.entries[0]?.index ?? Number.POSITIVE_INFINITY;
-    let k = 0;
-    while (k < committed.length && committed[k]!.index < firstNew) k++;
-    return { durable: committed.slice(0, k), rest: committed.slice(k) };
   }
 
   /**
