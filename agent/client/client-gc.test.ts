@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -135,6 +135,14 @@ void describe('client allocation GC and stop', () => {
       await client.waitRegistered(5000);
       srv.push([alloc]);
       await until(() => srv.lastUpdate(id)?.ClientStatus === 'running', 10_000, 'alloc running');
+      // Running means started, not that the shell has set its trap yet: a stop before the trap
+      // would end it at once. It prints once the trap is set.
+      const stdout = join(client.allocsRoot, id, 'alloc', 'logs', 'main.stdout.0');
+      const deadline = Date.now() + 10_000;
+      while (!(await readFile(stdout, 'utf8').catch(() => '')).includes('up')) {
+        if (Date.now() > deadline) throw new Error('the task never printed that its trap is set');
+        await new Promise((r) => setTimeout(r, 20));
+      }
       const t0 = Date.now();
       srv.push([{ ...alloc, DesiredStatus: 'stop', DesiredDescription: 'alloc is being stopped by user' }]);
       await until(() => srv.lastUpdate(id)?.TaskStates['main']?.State === 'dead', 10_000, 'task dead');
