@@ -13,6 +13,7 @@ import { computeJobStatus } from './job-status.js';
 import { applyDeploymentStatusUpdates, createDeployment, promoteDeployment, refreshDeploymentProgress, setAllocHealth } from './deployment-fsm.js';
 import { applyAclCommand } from '../acl/acl-fsm.js';
 import type { StateStore, StateWriter } from './state/state-store.js';
+import { jobKey } from './state/state-index.js';
 
 export interface JobRegisterResult {
   jobModifyIndex: number;
@@ -310,14 +311,9 @@ export function jobSpecChanged(a: Job, b: Job): boolean {
 /** The jobs an entry touched, each once: a plan names its job once per allocation. */
 class JobSet {
   private readonly byKey = new Map<string, readonly [string, string]>();
-  private lastNs = '';
-  private lastId = '';
 
   add(namespace: string, jobId: string): void {
-    if (namespace === this.lastNs && jobId === this.lastId && this.byKey.size > 0) return;
-    this.lastNs = namespace;
-    this.lastId = jobId;
-    const key = `${namespace}\u0000${jobId}`;
+    const key = jobKey(namespace, jobId);
     if (!this.byKey.has(key)) this.byKey.set(key, [namespace, jobId]);
   }
 

@@ -326,9 +326,8 @@ export class StateWriter extends TableReader {
   readonly touched = new Set<TableName>();
   readonly allocNodes = new Set<string>();
   readonly objects: ChangedObject[] = [];
-  private readonly versionsPresent = new Set<string>();
-  /** The job of the last allocation written, whose version is known to be stored. */
-  private lastJob: Job | null = null;
+  /** Jobs whose version this transaction knows to be stored: a plan's allocations share one. */
+  private readonly versionsStored = new Set<Job>();
 
   /**
    * @param reads the committed in-memory tables with this transaction's writes laid over them
@@ -499,30 +498,26 @@ export class StateWriter extends TableReader {
     this.objects.push({ table: 'evals', key: ev.ID, deleted: false });
   }
 
-  /** Store the job version an allocation runs, unless it is already stored. */
+  /** Store the job version an allocation runs, unless it is already stored (checked without decoding). */
   private ensureJobVersion(job: Job): void {
+    if (this.versionsStored.has(job)) return;
     const versionKey: [string, string, number] = [job.Namespace, job.ID, job.Version];
-    const vk = versionKey.join('\u0000');
-    if (!this.versionsPresent.has(vk)) {
-      if (!this.tw.jobVersions.doesExist(versionKey)) {
-        this.tw.jobVersions.putSync(versionKey, job);
-        this.indexChanges.jobVersions.set(vk, job);
-        this.touched.add('job_versions');
-      }
-      this.versionsPresent.add(vk);
+    if (!this.tw.jobVersions.doesExist(versionKey)) {
+      this.tw.jobVersions.putSync(versionKey, job);
+      this.indexChanges.jobVersions.set(jobVersionKey(...versionKey), job);
+      this.touched.add('job_versions');
     }
-    this.lastJob = job;
+    this.versionsStored.add(job);
   }
 
   putAlloc(alloc: Allocation): void {
     const job = alloc.Job;
     const stored = storedAlloc(alloc);
-    // Every allocation of a plan shares its job version (the same object): check (without
-    // decoding) once per version, and for the next allocation of the same job not even that.
-    if (job !== this.lastJob) this.ensureJobVersion(job);
-    const prev = this.reads.alloc(alloc.ID);
+    this.ensureJobVersion(job);
     // Allocations by node and by job are indexed in memory only (StateIndex, rebuilt from this
     // table on open): two more LMDB keys per allocation were a third of writing a plan.
+    // A row moves only if its CreateIndex changed, which no writer does today.
+    const prev = this.reads.alloc(alloc.ID);
     if (prev !== undefined && prev.CreateIndex !== stored.CreateIndex) this.tw.allocs.removeSync(allocRowKey(prev));
     this.tw.allocs.putSync(allocRowKey(stored), stored);
     this.indexChanges.allocs.set(alloc.ID, stored);
