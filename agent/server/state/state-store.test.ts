@@ -8,7 +8,8 @@ import { StateStore } from './state-store.js';
 import { Fsm } from '../fsm.js';
 import { encodeCommand, type FsmCommand } from '../fsm-commands.js';
 import { testAlloc, testEval, testJob, testNode } from '../../../scheduler/testing/fixtures.js';
-import type { Allocation } from '../../../structs/alloc.js';
+import type { Allocation, TaskState } from '../../../structs/alloc.js';
+import type { Job } from '../../../structs/job.js';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'yurt-state-'));
@@ -24,6 +25,23 @@ function newFsm(dir: string) {
 
 function allocFor(job = testJob(), id = 'a1', nodeId = 'n1'): Allocation {
   return testAlloc(job, { ID: id, Name: `${job.ID}.web[0]`, NodeID: nodeId, NodeName: 'n', TaskGroup: 'web', CreateIndex: 0, ModifyIndex: 0, AllocModifyIndex: 0 });
+}
+
+/** Node n1 registered, `job` registered, and `placed` committed by eval-1's plan. */
+function placeOnN1(apply: (cmd: FsmCommand) => unknown, job: Job, placed: Allocation[]): void {
+  apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
+  apply({ type: 'JobRegister', job, eval: testEval(job), now: 1 });
+  apply({ type: 'PlanApply', evalId: 'eval-1', job, placed, updated: [], evals: [], now: 2 });
+}
+
+/** A task that has finished, as a client reports it. */
+function deadTask(): TaskState {
+  return { State: 'dead', Failed: false, Restarts: 0, LastRestart: null, StartedAt: null, FinishedAt: null, Events: [] };
+}
+
+/** The store's LMDB tables, for tests that lay rows out as another build would. */
+function tablesOf(state: StateStore): { env: RootDatabase; allocs: Database } {
+  return (state as unknown as { tables: { env: RootDatabase; allocs: Database } }).tables;
 }
 
 void test('job register: versions, indexes, evaluation and status', async () => {
@@ -60,7 +78,7 @@ void test('allocations: indexes by node and job, client updates, terminal is fin
   assert.equal(state.allocsByNode('n1').length, 1);
   assert.equal(state.allocsByJob('default', 'example')[0]!.Job.ID, 'example', 'the job is re-attached on read');
   assert.equal(state.jobById('default', 'example')!.Status, 'running');
-  const ts = { web: { State: 'dead' as const, Failed: false, Restarts: 0, LastRestart: null, StartedAt: null, FinishedAt: null, Events: [] } };
+  const ts = { web: deadTask() };
   apply({ type: 'AllocClientUpdate', updates: [{ ID: 'a1', ClientStatus: 'complete', ClientDescription: 'done', TaskStates: ts, ModifyTime: 3 }], evals: [], now: 3 });
   assert.equal(state.allocById('a1')!.ClientStatus, 'complete');
   assert.equal(state.jobById('default', 'example')!.Status, 'dead', 'a batch job whose allocations all finished is dead');
@@ -114,9 +132,7 @@ void test('blocking: waitForChange wakes on a change and times out without one',
 void test('snapshot and restore: a fresh store restored from a snapshot equals the original', async () => {
   const a = newFsm(tmp());
   const job = testJob();
-  a.apply({ type: 'JobRegister', job, eval: testEval(job), now: 5 });
-  a.apply({ type: 'NodeRegister', node: testNode('n1'), now: 6 });
-  a.apply({ type: 'PlanApply', evalId: 'eval-1', job, placed: [allocFor(job, 'a1', 'n1')], updated: [], evals: [], now: 7 });
+  placeOnN1(a.apply, job, [allocFor(job, 'a1')]);
   const bytes = await a.fsm.snapshot();
   const applied = a.state.lastApplied();
 
@@ -156,12 +172,8 @@ void test('allocation rows: updates and deletes leave no stale row behind a reop
   const dir = tmp();
   const { state, apply } = newFsm(dir);
   const job = testJob({ Type: 'batch' });
-  apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
-  apply({ type: 'JobRegister', job, eval: testEval(job), now: 1 });
-  const placed = [allocFor(job, 'a1'), allocFor(job, 'a2'), allocFor(job, 'a3')];
-  apply({ type: 'PlanApply', evalId: 'eval-1', job, placed, updated: [], evals: [], now: 2 });
-  const ts = { web: { State: 'dead' as const, Failed: false, Restarts: 0, LastRestart: null, StartedAt: null, FinishedAt: null, Events: [] } };
-  apply({ type: 'AllocClientUpdate', updates: [{ ID: 'a2', ClientStatus: 'complete', ClientDescription: 'done', TaskStates: ts, ModifyTime: 3 }], evals: [], now: 3 });
+  placeOnN1(apply, job, [allocFor(job, 'a1'), allocFor(job, 'a2'), allocFor(job, 'a3')]);
+  apply({ type: 'AllocClientUpdate', updates: [{ ID: 'a2', ClientStatus: 'complete', ClientDescription: 'done', TaskStates: { web: deadTask() }, ModifyTime: 3 }], evals: [], now: 3 });
   apply({ type: 'GcApply', evalIds: [], allocIds: ['a3'], jobs: [], nodeIds: [] });
   const before = state.allocs();
   assert.deepEqual(before.map((a) => [a.ID, a.ClientStatus]), [['a1', 'pending'], ['a2', 'complete']]);
@@ -177,11 +189,9 @@ void test('allocation rows: a data directory that keyed them by ID is moved over
   const dir = tmp();
   const { state, apply } = newFsm(dir);
   const job = testJob();
-  apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
-  apply({ type: 'JobRegister', job, eval: testEval(job), now: 1 });
-  apply({ type: 'PlanApply', evalId: 'eval-1', job, placed: [allocFor(job, 'a1'), allocFor(job, 'a2')], updated: [], evals: [], now: 2 });
+  placeOnN1(apply, job, [allocFor(job, 'a1'), allocFor(job, 'a2')]);
   const expected = state.allocs();
-  const { tables } = state as unknown as { tables: { env: RootDatabase; allocs: Database } };
+  const tables = tablesOf(state);
   // Rewrite the rows as earlier builds laid them out: keyed by ID, in the `allocs` table.
   const legacy = tables.env.openDB({ name: 'allocs' });
   tables.env.transactionSync(() => {
@@ -198,8 +208,7 @@ void test('allocation rows: a data directory that keyed them by ID is moved over
   await reopened.close();
   const again = StateStore.open(dir);
   assert.deepEqual(again.allocs(), expected, 'the moved rows are read on later opens too');
-  const { tables: t2 } = again as unknown as { tables: { env: RootDatabase } };
-  assert.equal(t2.env.openDB({ name: 'allocs' }).getKeysCount(), 0, 'the old table is emptied');
+  assert.equal(tablesOf(again).env.openDB({ name: 'allocs' }).getKeysCount(), 0, 'the old table is emptied');
   await again.close();
   rmSync(dir, { recursive: true });
 });
@@ -207,9 +216,7 @@ void test('allocation rows: a data directory that keyed them by ID is moved over
 void test('snapshots carry allocation rows keyed by ID, the layout every build reads', async () => {
   const a = newFsm(tmp());
   const job = testJob();
-  a.apply({ type: 'JobRegister', job, eval: testEval(job), now: 5 });
-  a.apply({ type: 'NodeRegister', node: testNode('n1'), now: 6 });
-  a.apply({ type: 'PlanApply', evalId: 'eval-1', job, placed: [allocFor(job, 'a1', 'n1')], updated: [], evals: [], now: 7 });
+  placeOnN1(a.apply, job, [allocFor(job, 'a1')]);
   const { unpack } = await import('msgpackr');
   const snap = unpack(await a.fsm.snapshot()) as { tables: Record<string, Array<[unknown, unknown]>> };
   assert.deepEqual(snap.tables['allocs']!.map(([k]) => k), ['a1']);
@@ -220,12 +227,10 @@ void test('allocation rows: an entry that fails after writing a new row shape le
   const dir = tmp();
   const { state, apply } = newFsm(dir);
   const job = testJob({ Type: 'batch' });
-  apply({ type: 'NodeRegister', node: testNode('n1'), now: 1 });
-  apply({ type: 'JobRegister', job, eval: testEval(job), now: 1 });
-  apply({ type: 'PlanApply', evalId: 'eval-1', job, placed: [allocFor(job, 'a1')], updated: [], evals: [], now: 2 });
+  placeOnN1(apply, job, [allocFor(job, 'a1')]);
   // A shape no row had before (a task state map with this key), then an allocation without
   // its job: the entry fails and its whole transaction is rolled back.
-  const ts = { 'never-seen': { State: 'dead' as const, Failed: false, Restarts: 0, LastRestart: null, StartedAt: null, FinishedAt: null, Events: [] } };
+  const ts = { 'never-seen': deadTask() };
   const odd = { ...allocFor(job, 'a2'), TaskStates: ts };
   const { Job: _job, ...orphan } = allocFor(job, 'a3');
   assert.throws(() => apply({ type: 'PlanApply', evalId: 'eval-1', job: null, placed: [odd, orphan], updated: [], evals: [], now: 3 }), /without its job/);
