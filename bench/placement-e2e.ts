@@ -78,7 +78,7 @@ export function summarizeRuns(results: ReadonlyArray<Record<string, number>>): R
 
 /** One measurement in a fresh child process. */
 async function placementChild(script: string): Promise<Record<string, number>> {
-  const child = fork(script, [], { execArgv: ['--max-semi-space-size=64'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(script, [], { execArgv: ['--max-semi-space-size=64', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let result: Record<string, number> | null = null;
     child.on('message', (m) => {
@@ -92,6 +92,17 @@ async function placementChild(script: string): Promise<Record<string, number>> {
       else reject(new Error(`B2's child process exited (${signal ?? `code ${code}`}) without a result`));
     });
   });
+}
+
+/**
+ * The server's memory holding the run's nodes and allocations: the heap after a full collection
+ * (where the child runs with --expose-gc; -1 otherwise) and the process's resident set.
+ */
+function settledMemory(): { rssMb: number; heapMb: number } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) gc();
+  const m = process.memoryUsage();
+  return { rssMb: Math.round(m.rss / 2 ** 20), heapMb: gc === undefined ? -1 : Math.round(m.heapUsed / 2 ** 20) };
 }
 
 /** The measurement itself, in whatever process runs it. */
@@ -174,6 +185,7 @@ export async function measurePlacement(): Promise<Record<string, number>> {
     off();
     const elapsedS = (lastPlacedAt - start) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const memory = settledMemory();
     latencies.sort((a, b) => a - b);
     return {
       b2_nodes: NODES,
@@ -188,6 +200,8 @@ export async function measurePlacement(): Promise<Record<string, number>> {
       // a shared machine, and what a faster path shows first.
       b2_cpu_us_per_placement: Math.round((cpu.user + cpu.system) / Math.max(1, placed)),
       b2_workers: workers,
+      b2_rss_mb: memory.rssMb,
+      b2_heap_mb: memory.heapMb,
     };
   } finally {
     await ts.stop();
