@@ -89,6 +89,29 @@ void describe('buildTaskEnv', () => {
     assert.equal(env['LISTEN'], '10.0.0.7:8080');
     assert.equal(env['WHERE'], 'dc2/r12/amd64');
   });
+
+  void it('hands a task exactly its assigned GPUs, by UUID, for CUDA and the container toolkit', () => {
+    const job = testJob({ command: '/bin/true' });
+    const task = job.TaskGroups[0]!.Tasks[0]!;
+    const alloc = testAlloc(job);
+    const gpus = ['GPU-5f3e0c11-aaaa-bbbb-cccc-000000000001', 'GPU-5f3e0c11-aaaa-bbbb-cccc-000000000003'];
+    alloc.AllocatedResources.Tasks['main'] = {
+      Cpu: { CpuShares: 100, ReservedCores: [] },
+      Memory: { MemoryMB: 256, MemoryMaxMB: 0 },
+      Networks: [],
+      Devices: [
+        { Vendor: 'nvidia', Type: 'gpu', Name: 'NVIDIA H100 80GB HBM3', DeviceIDs: gpus },
+        { Vendor: 'acme', Type: 'fpga', Name: 'x1', DeviceIDs: ['fpga-0'] },
+      ],
+    };
+    const env = buildTaskEnv(alloc, task, DIRS, NODE);
+    assert.equal(env['NVIDIA_VISIBLE_DEVICES'], gpus.join(','));
+    assert.equal(env['CUDA_VISIBLE_DEVICES'], gpus.join(','));
+    // A task given no GPU is not told about any (nor hidden from them: Nomad leaves that alone).
+    const other = buildTaskEnv(testAlloc(job), task, DIRS, NODE);
+    assert.equal(other['NVIDIA_VISIBLE_DEVICES'], undefined);
+    assert.equal(other['CUDA_VISIBLE_DEVICES'], undefined);
+  });
 });
 
 void describe('interpolate', () => {

@@ -63,6 +63,21 @@ function portVars(alloc: Allocation, task: Task): Record<string, string> {
 }
 
 /**
+ * The NVIDIA GPUs the scheduler assigned to the task, by UUID. NVIDIA_VISIBLE_DEVICES is what
+ * Nomad's nvidia device plugin sets for every driver (the container toolkit reads it);
+ * CUDA_VISIBLE_DEVICES is what CUDA itself reads, so a task of exec or raw_exec, which has no
+ * container toolkit between it and the driver, sees exactly its GPUs and not its neighbours'.
+ * CUDA takes UUIDs there, which stay right however the host numbers its GPUs.
+ */
+function gpuVars(alloc: Allocation, task: Task): Record<string, string> {
+  const res = alloc.AllocatedResources as Allocation['AllocatedResources'] | undefined;
+  const ids: string[] = [];
+  for (const d of res?.Tasks[task.Name]?.Devices ?? []) if (d.Vendor === 'nvidia' && d.Type === 'gpu') ids.push(...d.DeviceIDs);
+  if (ids.length === 0) return {};
+  return { NVIDIA_VISIBLE_DEVICES: ids.join(','), CUDA_VISIBLE_DEVICES: ids.join(',') };
+}
+
+/**
  * The NOMAD_* variables plus the task's own `env` block, interpolated. The task's values win
  * over everything but can themselves use `${...}`, as in Nomad.
  */
@@ -89,6 +104,7 @@ export function buildTaskEnv(alloc: Allocation, task: Task, dirs: TaskEnvDirs, n
     NOMAD_MEMORY_LIMIT: String(task.Resources.MemoryMB),
     ...(task.Resources.MemoryMaxMB > 0 ? { NOMAD_MEMORY_MAX_LIMIT: String(task.Resources.MemoryMaxMB) } : {}),
     ...portVars(alloc, task),
+    ...gpuVars(alloc, task),
   };
   // Meta from job, then group, then task: the most specific wins (Nomad sets the key as written
   // and upper-cased).
