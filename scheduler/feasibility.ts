@@ -66,10 +66,12 @@ export function checkFeasible(job: Job, tg: TaskGroup, node: Node): Verdict {
   return OK;
 }
 
-/** Count a rejection into the metric the way Nomad reports it. */
+/**
+ * Count a rejection into the metric the way Nomad reports it: a node without a class counts in
+ * the totals and under its reason, not under a class (Nomad prints no `Class` line for it).
+ */
 export function recordFiltered(m: AllocMetric, node: Node, reason: string): void {
   m.NodesFiltered++;
-  const cls = node.NodeClass || '<none>';
-  m.ClassFiltered[cls] = (m.ClassFiltered[cls] ?? 0) + 1;
+  if (node.NodeClass !== '') m.ClassFiltered[node.NodeClass] = (m.ClassFiltered[node.NodeClass] ?? 0) + 1;
   m.ConstraintFiltered[reason] = (m.ConstraintFiltered[reason] ?? 0) + 1;
 }

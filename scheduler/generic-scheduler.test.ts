@@ -79,6 +79,21 @@ void test('constraints filter nodes and say which constraint did it', async () =
   assert.deepEqual(ev.FailedTGAllocs?.['web']?.ConstraintFiltered, { '${attr.kernel.name} = windows': 2 });
 });
 
+void test('nodes without a class count in the totals but under no class, as Nomad reports them', async () => {
+  const small = (id: string, cls: string) => testNode(id, { NodeClass: cls }, 4000, 1024);
+  const { state, planner } = setup([small('c1', 'edge'), small('c2', ''), testNode('w1', { NodeClass: 'edge', Drivers: {} }), testNode('w2', { Drivers: {} })]);
+  const job = testJob({ TaskGroups: [testGroup({ Tasks: [testTask({ Resources: { CPU: 100, Cores: 0, MemoryMB: 2048, MemoryMaxMB: 0, DiskMB: 0, Networks: [], Devices: [] } })] })] });
+  state.putJob(job);
+  const m = (await run(state, planner, job)).FailedTGAllocs?.['web'];
+  assert.ok(m, 'failure metrics recorded for group web');
+  assert.equal(m.NodesFiltered, 2);
+  assert.deepEqual(m.ConstraintFiltered, { 'missing drivers': 2 });
+  assert.deepEqual(m.ClassFiltered, { edge: 1 });
+  assert.equal(m.NodesExhausted, 2);
+  assert.deepEqual(m.DimensionExhausted, { memory: 2 });
+  assert.deepEqual(m.ClassExhausted, { edge: 1 });
+});
+
 void test('nodes without the task driver are filtered as "missing drivers"', async () => {
   const { state, planner } = setup([testNode('n1', { Drivers: {} })]);
   const job = testJob();

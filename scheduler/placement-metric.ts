@@ -12,10 +12,10 @@ export const SCORE_META_KEEP = 5;
 /** The filter kind of a node that passes feasibility; real kinds are numbered from 1. */
 export const FEASIBLE = 0;
 
+/** As Nomad counts it: a node without a class is exhausted under no class. */
 export function exhausted(metric: AllocMetric, node: Node, dim: string): void {
   metric.NodesExhausted++;
-  const cls = node.NodeClass || '<none>';
-  metric.ClassExhausted[cls] = (metric.ClassExhausted[cls] ?? 0) + 1;
+  if (node.NodeClass !== '') metric.ClassExhausted[node.NodeClass] = (metric.ClassExhausted[node.NodeClass] ?? 0) + 1;
   metric.DimensionExhausted[dim] = (metric.DimensionExhausted[dim] ?? 0) + 1;
 }
 
@@ -41,7 +41,7 @@ export class FilterKinds {
   readonly hits: number[] = [0];
 
   of(node: Node, v: Verdict): number {
-    return v.ok ? FEASIBLE : this.id(node.NodeClass || '<none>', v.reason);
+    return v.ok ? FEASIBLE : this.id(node.NodeClass, v.reason);
   }
 
   id(cls: string, reason: string): number {
@@ -60,7 +60,7 @@ export class FilterKinds {
   add(metric: AllocMetric, kind: number, n: number): void {
     const k = this.kinds[kind]!;
     metric.NodesFiltered += n;
-    metric.ClassFiltered[k.cls] = (metric.ClassFiltered[k.cls] ?? 0) + n;
+    if (k.cls !== '') metric.ClassFiltered[k.cls] = (metric.ClassFiltered[k.cls] ?? 0) + n;
     metric.ConstraintFiltered[k.reason] = (metric.ConstraintFiltered[k.reason] ?? 0) + n;
   }
 
