@@ -23,6 +23,11 @@ export interface DriverCapabilities {
   exec: boolean;
   /** Filesystem isolation: none (raw_exec), chroot (exec) or image (docker). */
   fsIsolation: 'none' | 'chroot' | 'image';
+  /**
+   * The task inherits the client agent's environment beneath its own variables (less
+   * `env.denylist`), as Nomad's exec and raw_exec tasks do; not those that start from an image.
+   */
+  hostEnv: boolean;
 }
 
 /** Everything a driver needs to start one task. */

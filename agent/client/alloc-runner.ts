@@ -33,6 +33,8 @@ export interface AllocRunnerDeps {
   persist: (s: LocalAllocState, durable: boolean) => Promise<void>;
   /** Clock for deployment health timers (tests); default the real one. */
   healthClock?: HealthClock;
+  /** The agent's environment less `env.denylist`, for drivers that pass it on (host-env.ts); default none. */
+  hostEnv?: Record<string, string>;
 }
 
 export class AllocRunner {
@@ -147,11 +149,13 @@ export class AllocRunner {
     }
     const node = this.deps.node();
     this.runners = tg.Tasks.map((rawTask) => {
+      const inherits = this.deps.drivers.get(rawTask.Driver)?.capabilities().hostEnv === true;
       const env = buildTaskEnv(
         this.alloc,
         rawTask,
         { allocDir: this.dir.sharedDir, taskDir: `${this.dir.taskDir(rawTask.Name)}/local`, secretsDir: `${this.dir.taskDir(rawTask.Name)}/secrets` },
         node,
+        inherits ? this.deps.hostEnv : undefined,
       );
       const task = interpolateTask(rawTask, env, node);
       return new TaskRunner({

@@ -73,6 +73,7 @@ before(async () => {
     "driver.raw_exec.enable" = "1"
     "driver.denylist"        = "docker, wasi"
     "fingerprint.denylist"   = "storage"
+    "env.denylist"           = "DB_PASSWORD, VAULT_TOKEN"
   }
   host_volume "scratch" {
     path      = "${dir}"
@@ -114,6 +115,7 @@ void describe('a client configured from an agent config file', { timeout: 180_00
     assert.equal(o.gcIntervalMs, 3_600_000);
     assert.deepEqual(o.driverDenylist, ['docker', 'wasi']);
     assert.deepEqual(o.fingerprintDenylist, ['storage']);
+    assert.deepEqual(o.envDenylist, ['DB_PASSWORD', 'VAULT_TOKEN']);
     assert.deepEqual(o.drainOnShutdown, { deadlineMs: 20_000, force: false, ignoreSystemJobs: false });
     assert.equal(o.dataDir, join(dir, 'client', 'client'));
   });

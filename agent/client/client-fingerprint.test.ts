@@ -23,7 +23,7 @@ function flippingDriver(state: { healthy: boolean }): Driver {
         healthDescription: state.healthy ? 'Healthy' : 'daemon unreachable',
         attributes: { 'driver.flip.healthy': String(state.healthy) },
       }),
-    capabilities: () => ({ sendSignals: false, exec: false, fsIsolation: 'none' }),
+    capabilities: () => ({ sendSignals: false, exec: false, fsIsolation: 'none', hostEnv: false }),
     validateConfig: () => [],
     start: unused,
     wait: unused,

@@ -60,6 +60,7 @@ export function clientOptionsFromConfig(c: AgentConfig, rt: ClientRuntime): Clie
     driverAllowlist: listOption(o, 'driver.allowlist', 'driver.whitelist'),
     driverDenylist: listOption(o, 'driver.denylist', 'driver.blacklist'),
     fingerprintDenylist: listOption(o, 'fingerprint.denylist', 'fingerprint.blacklist'),
+    ...(o['env.denylist'] !== undefined || o['env.blacklist'] !== undefined ? { envDenylist: listOption(o, 'env.denylist', 'env.blacklist') } : {}),
     drainOnShutdown: dos.enabled ? { deadlineMs: dos.deadlineMs, force: dos.force, ignoreSystemJobs: dos.ignoreSystemJobs } : null,
   };
 }

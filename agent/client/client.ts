@@ -26,6 +26,7 @@ import type { AllocResourceUsage } from './alloc-stats.js';
 import { checkExecTarget, execInAlloc, type ExecStdio } from './alloc-exec.js';
 import type { ExecResult } from '../../drivers/driver.js';
 import { YurtError } from '../../structs/errors.js';
+import { taskHostEnv } from './host-env.js';
 import { collectTerminalAllocs, DEFAULT_GC_POLICY, diskUsagePercent, type GcCandidate } from './alloc-gc.js';
 
 export interface ClientOptions {
@@ -74,6 +75,11 @@ export interface ClientOptions {
   driverDenylist?: string[];
   /** `options { "fingerprint.denylist" }`: fingerprinters to skip (see fingerprint-denylist.ts). */
   fingerprintDenylist?: string[];
+  /**
+   * `options { "env.denylist" }`: agent environment variables exec and raw_exec tasks do not
+   * inherit; absent, Nomad's default list (host-env.ts).
+   */
+  envDenylist?: string[];
   /** Nomad's `drain_on_shutdown`: what `shutdown()` does before stopping; absent or null: no drain. */
   drainOnShutdown?: DrainOnShutdown | null;
   /** Measurement hooks (the client benchmark): an allocation arrived to be run; a status update was queued. */
@@ -138,10 +144,14 @@ export class Client {
   private registered = false;
   private stateDb: ClientStateDB | null = null;
 
+  /** What exec and raw_exec tasks inherit: the agent's environment at start, less env.denylist. */
+  private readonly hostEnv: Record<string, string>;
+
   constructor(private readonly opts: ClientOptions) {
     this.logger = opts.logger.child({ component: 'client' });
     this.rpc = new RpcClient({ servers: opts.servers, logger: this.logger, ...(opts.rpcTls ? { tls: opts.rpcTls } : {}) });
     this.devices = opts.devices ?? [new NvidiaGpuFingerprinter()];
+    this.hostEnv = taskHostEnv(process.env, opts.envDenylist);
   }
 
   /** The node as last fingerprinted (what the servers were or will be told). */
@@ -385,6 +395,7 @@ export class Client {
         }),
         onUpdate: (u) => this.queueUpdate(u),
         persist: (s, durable) => this.stateDb?.put(s, durable) ?? Promise.resolve(),
+        hostEnv: this.hostEnv,
       },
       restore,
     );

@@ -169,4 +169,36 @@ void describe('AllocRunner task environment', () => {
     const out = await readFile(join(runner.dir.sharedDir, 'data', 'out'), 'utf8');
     assert.equal(out.trim(), 'idx=3 kernel=linux port=8080 rack=r12 greet=hello from gpu-7');
   });
+
+  void it('a raw_exec task inherits the agent environment beneath its own; a driver that does not pass it on gets none', async () => {
+    /** raw_exec, reporting what an image-based driver reports. */
+    class SealedRawExec extends RawExecDriver {
+      override capabilities(): ReturnType<RawExecDriver['capabilities']> {
+        return { ...super.capabilities(), hostEnv: false };
+      }
+    }
+    const hostEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', TOOLCHAIN: '/opt/agent-tools', NOMAD_ALLOC_INDEX: '99', GREETING: 'from the agent' };
+    const script = 'echo "tool=$TOOLCHAIN idx=$NOMAD_ALLOC_INDEX greet=$GREETING" > ${NOMAD_ALLOC_DIR}/data/out';
+    const outputOf = async (driverName: string, driver: RawExecDriver, id: string): Promise<string> => {
+      const job = testJob({ command: '/bin/sh', args: ['-c', script] }, { GREETING: 'task says ${TOOLCHAIN}' });
+      job.TaskGroups[0]!.Tasks[0]!.Driver = driverName;
+      const runner = new AllocRunner(testAlloc(job, id), {
+        allocsRoot: dir,
+        drivers: new Map([[driverName, driver]]),
+        logger: pino({ level: 'silent' }),
+        node: () => NODE,
+        onUpdate: () => undefined,
+        persist: () => Promise.resolve(),
+        hostEnv,
+      });
+      runner.run();
+      await runner.wait();
+      assert.equal(runner.clientStatus(), 'complete', JSON.stringify(runner.taskStates()));
+      return (await readFile(join(runner.dir.sharedDir, 'data', 'out'), 'utf8')).trim();
+    };
+    // The agent's variable reaches the task and its env block's interpolation; the task's own
+    // NOMAD_* and env block win over the agent's.
+    assert.equal(await outputOf('raw_exec', new RawExecDriver({ enabled: true }), 'a11c0000-0000-4000-8000-000000000002'), 'tool=/opt/agent-tools idx=3 greet=task says /opt/agent-tools');
+    assert.equal(await outputOf('sealed', new SealedRawExec({ enabled: true }), 'a11c0000-0000-4000-8000-000000000003'), 'tool= idx=3 greet=task says ${TOOLCHAIN}');
+  });
 });

@@ -78,13 +78,16 @@ function gpuVars(alloc: Allocation, task: Task): Record<string, string> {
 }
 
 /**
- * The NOMAD_* variables plus the task's own `env` block, interpolated. The task's values win
+ * The NOMAD_* variables plus the task's own `env` block, interpolated, over `hostEnv` (the
+ * agent's environment, for drivers that pass it on: see host-env.ts). The task's values win
  * over everything but can themselves use `${...}`, as in Nomad.
  */
-export function buildTaskEnv(alloc: Allocation, task: Task, dirs: TaskEnvDirs, node: TaskEnvNode): Record<string, string> {
+export function buildTaskEnv(alloc: Allocation, task: Task, dirs: TaskEnvDirs, node: TaskEnvNode, hostEnv: Record<string, string> = {}): Record<string, string> {
   const group = alloc.Job.TaskGroups.find((g) => g.Name === alloc.TaskGroup);
   const index = /\[(\d+)\]$/.exec(alloc.Name)?.[1] ?? '0';
   const env: Record<string, string> = {
+    // Beneath everything else: a NOMAD_* variable the agent itself was started with never wins.
+    ...hostEnv,
     NOMAD_ALLOC_DIR: dirs.allocDir,
     NOMAD_TASK_DIR: dirs.taskDir,
     NOMAD_SECRETS_DIR: dirs.secretsDir,

@@ -143,7 +143,7 @@ export class DockerDriver implements Driver {
   }
 
   capabilities(): DriverCapabilities {
-    return { sendSignals: true, exec: true, fsIsolation: 'image' };
+    return { sendSignals: true, exec: true, fsIsolation: 'image', hostEnv: false };
   }
 
   validateConfig(config: Record<string, unknown>): string[] {

@@ -116,7 +116,7 @@ export class ExecDriver extends SupervisedDriver {
 
   /** fsIsolation is "chroot" once fingerprint() has found that the chroot works here. */
   capabilities(): DriverCapabilities {
-    return { sendSignals: true, exec: true, fsIsolation: this.chrootWorks ? 'chroot' : 'none' };
+    return { sendSignals: true, exec: true, fsIsolation: this.chrootWorks ? 'chroot' : 'none', hostEnv: true };
   }
 
   validateConfig(config: Record<string, unknown>): string[] {

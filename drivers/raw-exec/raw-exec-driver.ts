@@ -50,7 +50,7 @@ export class RawExecDriver extends SupervisedDriver {
   }
 
   capabilities(): DriverCapabilities {
-    return { sendSignals: true, exec: true, fsIsolation: 'none' };
+    return { sendSignals: true, exec: true, fsIsolation: 'none', hostEnv: true };
   }
 
   validateConfig(config: Record<string, unknown>): string[] {

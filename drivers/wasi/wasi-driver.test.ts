@@ -85,7 +85,7 @@ void describe('wasi driver', () => {
       'driver.wasi.runtime': 'node:wasi',
       'driver.wasi.version': process.versions.node,
     });
-    assert.deepEqual(shared.capabilities(), { sendSignals: false, exec: false, fsIsolation: 'none' });
+    assert.deepEqual(shared.capabilities(), { sendSignals: false, exec: false, fsIsolation: 'none', hostEnv: false });
 
     const broken = newDriver({ warmRunners: 0, runnerCommand: { execPath: process.execPath, args: [], script: '/nonexistent/runner.js' } });
     const bad = await broken.fingerprint();

@@ -155,7 +155,7 @@ export class WasiDriver implements Driver {
     // No signals: WASI preview 1 has no way to deliver one to a module. No filesystem
     // isolation claimed: the module reaches only its preopens, but Node documents that
     // node:wasi does not give the sandboxing guarantees of a hardened WASI runtime.
-    return { sendSignals: false, exec: false, fsIsolation: 'none' };
+    return { sendSignals: false, exec: false, fsIsolation: 'none', hostEnv: false };
   }
 
   validateConfig(config: Record<string, unknown>): string[] {
