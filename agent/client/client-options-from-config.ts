@@ -46,6 +46,7 @@ export function clientOptionsFromConfig(c: AgentConfig, rt: ClientRuntime): Clie
     drivers: ({ nodeId, dataDir }) =>
       builtinDrivers({
         rawExecEnabled: c.devMode || isTrue(o['driver.raw_exec.enable']),
+        ...(Object.keys(cc.chrootEnv).length > 0 ? { exec: { chrootEnv: { ...cc.chrootEnv } } } : {}),
         docker: { ownerId: nodeId, allowPrivileged: isTrue(o['docker.privileged.enabled']), volumesEnabled: isTrue(o['docker.volumes.enabled']) },
         wasi: { cacheDir: join(dataDir, 'wasi') },
       }),

@@ -93,6 +93,11 @@ export interface ClientConfig {
   meta: Record<string, string>;
   reserved: ReservedConfig;
   options: Record<string, string>;
+  /**
+   * Nomad's `chroot_env`: host path → path inside exec tasks' root. Empty means Nomad's
+   * default set (drivers/exec/chroot.ts); a non-empty map replaces it, as in Nomad.
+   */
+  chrootEnv: Record<string, string>;
   /** Interface to fingerprint; "" picks the one with the default route. */
   networkInterface: string;
   /** MHz; 0 means use the fingerprinted value. */
@@ -229,6 +234,7 @@ export function defaultAgentConfig(env: { hostname: string; cpuCount?: number })
       meta: {},
       reserved: { cpu: 0, memory: 0, disk: 0, reservedPorts: '' },
       options: {},
+      chrootEnv: {},
       networkInterface: '',
       cpuTotalCompute: 0,
       memoryTotalMb: 0,

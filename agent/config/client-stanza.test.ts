@@ -79,3 +79,22 @@ void describe('client stanza: gc and drain_on_shutdown', () => {
     });
   });
 });
+
+void describe('client stanza: chroot_env', () => {
+  void it("decodes Nomad's chroot_env map, reaching the exec driver in place of the default set", async () => {
+    const f = await file('chroot.hcl', 'client {\n  chroot_env = {\n    "/bin" = "/bin"\n    "/usr" = "/usr"\n    "/opt/conda" = "/opt/conda"\n  }\n}\n');
+    const c = await loadConfigFiles([f]);
+    assert.deepEqual(c.client?.chrootEnv, { '/bin': '/bin', '/usr': '/usr', '/opt/conda': '/opt/conda' });
+    assert.deepEqual(defaultAgentConfig({ hostname: 'h', cpuCount: 1 }).client.chrootEnv, {}, 'unset: the exec driver keeps its default set');
+  });
+
+  void it('reports a relative path with the file, the line of chroot_env and the key', async () => {
+    const f = await file('chroot-bad.hcl', 'client {\n  chroot_env = {\n    "/bin" = "/bin"\n    "opt" = "/opt"\n  }\n}\n');
+    await assert.rejects(loadConfigFiles([f]), (e: unknown) => {
+      assert.ok(e instanceof ValidationError);
+      const text = e.errors.map((x) => `${x.pos ?? ''}: ${x.path}: ${x.message}`).join('\n');
+      assert.match(text, new RegExp(`${f}:2,3: client.chroot_env.opt: both the host path and the path in the task must be absolute, got "opt" = "/opt"`));
+      return true;
+    });
+  });
+});

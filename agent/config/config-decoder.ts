@@ -29,6 +29,10 @@ import {
 
 type Check<T> = (v: T) => string | undefined;
 
+/** Nomad's chroot_env: host path = path in the task, both absolute. */
+const checkChrootPair: Check<[string, string]> = ([host, inside]) =>
+  host.startsWith('/') && inside.startsWith('/') ? undefined : `both the host path and the path in the task must be absolute, got "${host}" = "${inside}"`;
+
 export class DecodeContext {
   private readonly found: { error: FieldError; line: number; column: number }[] = [];
 
@@ -125,7 +129,7 @@ class BlockReader {
    * A map of strings, as `meta { k = "v" }` or `meta = { k = "v" }`. Numbers and booleans
    * become strings, as Nomad's HCL1 decoder converts them (`meta { rack = 5 }` is common).
    */
-  stringMap(key: string): Record<string, string> | undefined {
+  stringMap(key: string, check?: Check<[string, string]>): Record<string, string> | undefined {
     const bodies = this.bodies(key, 'a map of strings');
     if (bodies === undefined) return undefined;
     const out: Record<string, string> = {};
@@ -133,6 +137,12 @@ class BlockReader {
     for (const [body, rawPath] of bodies) {
       for (const [k, v] of Object.entries(body)) {
         if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+          const problem = check?.([k, String(v)]);
+          if (problem !== undefined) {
+            ok = false;
+            this.ctx.report([...rawPath, k], `${this.sub(key)}.${k}`, problem);
+            continue;
+          }
           out[k] = String(v);
         } else {
           ok = false;
@@ -335,6 +345,7 @@ export function decodeAgentConfig(ctx: DecodeContext, raw: unknown): PartialAgen
         reservedPorts: rb.string('reserved_ports', checkPortRanges),
       })),
       options: b.stringMap('options'),
+      chrootEnv: b.stringMap('chroot_env', checkChrootPair),
       networkInterface: b.string('network_interface'),
       cpuTotalCompute: b.int('cpu_total_compute', checkAtLeast(0)),
       memoryTotalMb: b.int('memory_total_mb', checkAtLeast(0)),

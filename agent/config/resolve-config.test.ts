@@ -70,6 +70,7 @@ void describe('resolveAgentConfig', () => {
         meta: {},
         reserved: { cpu: 0, memory: 0, disk: 0, reservedPorts: '' },
         options: {},
+        chrootEnv: {},
         networkInterface: '',
         cpuTotalCompute: 0,
         memoryTotalMb: 0,

@@ -36,6 +36,18 @@ void describe('chroot plan', () => {
     assert.deepEqual(chrootOpWords(plan.ops.slice(0, 2)), ['rw', r, r, 'ro', join(host, 'usr'), `${r}/usr`]);
   });
 
+  void it("binds a task's GPU device nodes at their own paths, and nothing outside /dev", async () => {
+    const plan = await chrootPlan([], '/data/a1/web', '/data/a1/alloc', ['/dev/nvidiactl', '/dev/nvidia3']);
+    const r = plan.root;
+    for (const d of ['/dev/nvidiactl', '/dev/nvidia3']) {
+      assert.ok(plan.ops.some((o) => o.op === 'bind' && o.src === d && o.dst === `${r}${d}` && !o.readOnly), d);
+      assert.ok(plan.skeleton.files.includes(`${r}${d}`));
+    }
+    for (const bad of ['/etc/shadow', '/dev/../etc/shadow', '/dev/dri/card0']) {
+      await assert.rejects(chrootPlan([], '/data/a1/web', '/data/a1/alloc', [bad]), (e: unknown) => e instanceof YurtError && e.code === 'invalid_argument', bad);
+    }
+  });
+
   void it('builds the skeleton on the host, again without error', async () => {
     const task = join(host, 'task');
     const plan = await chrootPlan([join(host, 'bin'), join(host, 'usr')], task, join(host, 'alloc'));

@@ -7,8 +7,9 @@
  *     /bin /etc /lib /usr …  read-only binds of the host's (symlinks such as /bin -> usr/bin
  *                            are recreated as symlinks)
  *     /proc                  a fresh procfs of the task's PID namespace
- *     /dev                   binds of null, zero, full, random, urandom, tty; /dev/fd and
- *                            stdio links; /dev/shm a private tmpfs
+ *     /dev                   binds of null, zero, full, random, urandom, tty, and of the
+ *                            nodes of the task's own GPUs (gpu-device-nodes.ts); /dev/fd
+ *                            and stdio links; /dev/shm a private tmpfs
  *     /local /secrets /tmp   the task's own dirs, writable
  *     /alloc                 the allocation's shared dir, writable
  *
@@ -84,9 +85,10 @@ export function checkChrootEnv(env: ChrootEnv): string | null {
 
 /**
  * The steps that build the task's root. Host paths of chroot_env that do not exist are
- * skipped, as Nomad does (not every host has /lib32 or /run/resolvconf).
+ * skipped, as Nomad does (not every host has /lib32 or /run/resolvconf). `devices` are more
+ * host device nodes under /dev to bind at the same path (a task's GPUs).
  */
-export async function chrootPlan(env: ChrootEnv, taskDir: string, sharedDir: string): Promise<ChrootPlan> {
+export async function chrootPlan(env: ChrootEnv, taskDir: string, sharedDir: string, devices: readonly string[] = []): Promise<ChrootPlan> {
   const root = join(taskDir, '.yurt-root');
   const at = (p: string) => join(root, p);
   const skeleton: ChrootSkeleton = { dirs: [at('/proc'), at('/dev/shm')], files: [], links: [] };
@@ -110,6 +112,12 @@ export async function chrootPlan(env: ChrootEnv, taskDir: string, sharedDir: str
   for (const d of CHROOT_DEVICES) {
     skeleton.files.push(at(`/dev/${d}`));
     ops.push({ op: 'bind', src: `/dev/${d}`, dst: at(`/dev/${d}`), readOnly: false });
+  }
+  for (const d of devices) {
+    const p = normalize(d);
+    if (!p.startsWith('/dev/') || p.slice(5).includes('/')) throw new YurtError('invalid_argument', `device ${d}: only nodes directly under /dev can be bound into a task`);
+    skeleton.files.push(at(p));
+    ops.push({ op: 'bind', src: p, dst: at(p), readOnly: false });
   }
   skeleton.links.push({ target: '/proc/self/fd', path: at('/dev/fd') });
   ['stdin', 'stdout', 'stderr'].forEach((s, i) => skeleton.links.push({ target: `/proc/self/fd/${i}`, path: at(`/dev/${s}`) }));

@@ -31,6 +31,7 @@ import { V2TaskCgroup } from './cgroup-v2.js';
 import { prepareTaskDirs, sharedAllocDir } from '../process/task-dirs.js';
 import { isAgentUser, resolveTaskUser, setprivArgv, type TaskUser } from '../process/task-user.js';
 import { buildSkeleton, checkChrootEnv, chrootOpWords, chrootPlan, chrootTaskEnv, CHROOT_SHIM, DEFAULT_CHROOT_ENV, pathInChroot, type ChrootEnv } from './chroot.js';
+import { nvidiaDeviceNodes } from './gpu-device-nodes.js';
 import { namespacedArgv, probeNamespaces, runProbe, type NamespaceMode, type NamespaceTools } from './namespaces.js';
 
 export interface ExecDriverOptions extends SupervisedDriverOptions {
@@ -55,6 +56,8 @@ export interface ExecDriverOptions extends SupervisedDriverOptions {
   chrootEnv?: ChrootEnv | false;
   /** The user a task runs as when it sets no `user`. Default "nobody" (Nomad's default for exec). */
   defaultUser?: string;
+  /** Host device nodes for the assigned NVIDIA GPUs (by UUID). Default nvidiaDeviceNodes (gpu-device-nodes.ts). */
+  gpuDeviceNodes?: (uuids: readonly string[]) => Promise<string[]>;
 }
 
 /** Nomad runs exec tasks as `nobody` unless the task sets `user`. */
@@ -132,7 +135,7 @@ export class ExecDriver extends SupervisedDriver {
     await prepareTaskDirs(cfg.taskDir, shared, user);
     const useChroot = (await this.chroot()) === null;
     // Resolve everything a user can get wrong before the cgroup exists.
-    const line = useChroot ? await this.chrootLine(cfg.taskDir, shared, user, program, args) : await this.userLine(user, [program, ...args]);
+    const line = useChroot ? await this.chrootLine(cfg.taskDir, shared, user, program, args, await this.gpuNodes(cfg)) : await this.userLine(user, [program, ...args]);
     const limits = taskLimits({
       memoryMB: cfg.resources.Memory.MemoryMB,
       memoryMaxMB: cfg.resources.Memory.MemoryMaxMB,
@@ -194,8 +197,14 @@ export class ExecDriver extends SupervisedDriver {
   }
 
   /** The program line inside the chroot: build the root, then chroot(8) drops to the user and execs. */
-  private async chrootLine(taskDir: string, shared: string, user: TaskUser, program: string, args: string[]): Promise<string[]> {
-    const plan = await chrootPlan(this.chrootEnv(), taskDir, shared);
+  /** The device nodes of the task's NVIDIA GPUs, to bind into its root. */
+  private gpuNodes(cfg: TaskConfig): Promise<string[]> {
+    const uuids = cfg.resources.Devices.filter((d) => d.Vendor === 'nvidia' && d.Type === 'gpu').flatMap((d) => d.DeviceIDs);
+    return (this.opts.gpuDeviceNodes ?? nvidiaDeviceNodes)(uuids);
+  }
+
+  private async chrootLine(taskDir: string, shared: string, user: TaskUser, program: string, args: string[], devices: readonly string[]): Promise<string[]> {
+    const plan = await chrootPlan(this.chrootEnv(), taskDir, shared, devices);
     const inside = pathInChroot(plan, program);
     await buildSkeleton(plan);
     const drop = user.uid === 0 ? [] : [`--userspec=${user.uid}:${user.gid}`, `--groups=${user.groups.join(',')}`];
@@ -236,7 +245,7 @@ export class ExecDriver extends SupervisedDriver {
     const dir = await mkdtemp(join(tmpdir(), 'yurt-chroot-probe-'));
     try {
       const root: TaskUser = { uid: 0, gid: 0, groups: [0], spec: 'root' };
-      const line = await this.chrootLine(dir, dir, root, '/bin/sh', ['-c', 'test -d /local && test -e /dev/null']);
+      const line = await this.chrootLine(dir, dir, root, '/bin/sh', ['-c', 'test -d /local && test -e /dev/null'], []);
       await prepareTaskDirs(dir, dir, null);
       const tools = await this.tools();
       const { argv } = namespacedArgv(tools, 'private', 'private', line, { mountNs: true, lineReportsReady: true });

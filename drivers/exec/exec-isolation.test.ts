@@ -89,6 +89,20 @@ void describe('exec isolation: chroot and user', () => {
     for (const dev of ['null', 'zero', 'urandom', 'random', 'fd']) assert.ok(out.includes(dev), `/dev/${dev}`);
   });
 
+  void it("a task assigned GPUs finds exactly their device nodes in its /dev, and a task without GPUs finds none", async () => {
+    if (await skipIfUnsupported()) return;
+    // No GPU here: the node of "the task's GPU" is the host's /dev/kmsg, a real character
+    // device the task's /dev otherwise lacks.
+    const asked: string[][] = [];
+    const d = newDriver({ gpuDeviceNodes: (uuids) => { asked.push([...uuids]); return Promise.resolve(uuids.length === 0 ? [] : ['/dev/kmsg']); } });
+    const probe = sh('test -c /dev/kmsg && echo gpu-node || echo no-gpu-node');
+    const withGpu = await fixture(probe);
+    withGpu.cfg.resources.Devices = [{ Vendor: 'nvidia', Type: 'gpu', Name: 'NVIDIA H100 80GB HBM3', DeviceIDs: ['GPU-8227780c'] }];
+    assert.equal(await run(d, withGpu), 'gpu-node\n');
+    assert.equal(await run(d, await fixture(probe)), 'no-gpu-node\n');
+    assert.deepEqual(asked, [['GPU-8227780c'], []]);
+  });
+
   void it('the root and the host dirs are read-only; /local, /tmp, /alloc are writable and land in the host dirs', async () => {
     if (await skipIfUnsupported()) return;
     const d = newDriver();
