@@ -35,6 +35,8 @@ export interface AllocRunnerDeps {
   healthClock?: HealthClock;
   /** The agent's environment less `env.denylist`, for drivers that pass it on (host-env.ts); default none. */
   hostEnv?: Record<string, string>;
+  /** The client's `max_kill_timeout`: caps every task's kill_timeout (default none). */
+  maxKillTimeoutMs?: number;
 }
 
 export class AllocRunner {
@@ -165,6 +167,7 @@ export class AllocRunner {
         allocDir: this.dir,
         env,
         logger: this.deps.logger.child({ alloc_id: this.alloc.ID, task: task.Name }),
+        ...(this.deps.maxKillTimeoutMs !== undefined ? { maxKillTimeoutMs: this.deps.maxKillTimeoutMs } : {}),
         onChange: () => this.onTaskChange(),
         onHandle: (h) => {
           if (h) this.handles[task.Name] = h;

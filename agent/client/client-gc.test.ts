@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { RawExecDriver } from '../../drivers/raw-exec/raw-exec-driver.js';
+import type { TaskEvent } from '../../structs/alloc.js';
 import { Client, type ClientOptions } from './client.js';
 import { ClientStateDB } from './client-state.js';
 import { shellJob, testAllocation } from './testing/alloc-fixture.js';
@@ -124,12 +125,15 @@ void describe('client allocation GC and stop', () => {
     }
   });
 
-  void it('a server stop of a running allocation kills a task that ignores signals within kill_timeout', async () => {
+  /**
+   * Runs a task that ignores SIGINT/SIGTERM (only the SIGKILL after its kill timeout ends it),
+   * has the server stop it once it is up, and returns how long the stop took and the task's
+   * Killing event.
+   */
+  async function stopStubborn(name: string, id: string, killTimeoutNs: number, opts: Partial<ClientOptions>): Promise<{ took: number; killing: TaskEvent | undefined }> {
     const srv = await startRecordingServer();
-    const client = new Client(clientOptions(srv, 'stop', {}));
-    const id = '00000000-0000-4000-8000-0000000000e1';
-    // Ignores SIGINT/SIGTERM: only the SIGKILL after kill_timeout ends it.
-    const alloc = testAllocation(shellJob('stubborn', 'trap "" INT TERM; echo up; while :; do sleep 0.1; done', { KillTimeout: 1 * S }), id);
+    const client = new Client(clientOptions(srv, name, opts));
+    const alloc = testAllocation(shellJob('stubborn', 'trap "" INT TERM; echo up; while :; do sleep 0.1; done', { KillTimeout: killTimeoutNs }), id);
     try {
       await client.start();
       await client.waitRegistered(5000);
@@ -145,15 +149,27 @@ void describe('client allocation GC and stop', () => {
       }
       const t0 = Date.now();
       srv.push([{ ...alloc, DesiredStatus: 'stop', DesiredDescription: 'alloc is being stopped by user' }]);
-      await until(() => srv.lastUpdate(id)?.TaskStates['main']?.State === 'dead', 10_000, 'task dead');
+      await until(() => srv.lastUpdate(id)?.TaskStates['main']?.State === 'dead', 40_000, 'task dead');
       const took = Date.now() - t0;
-      assert.ok(took >= 900 && took < 3000, `stopped after ${took} ms; kill_timeout is 1 s`);
-      const events = srv.lastUpdate(id)!.TaskStates['main']!.Events.map((e) => e.Type);
-      assert.ok(events.includes('Killing') && events.includes('Killed'), events.join(', '));
+      const events = srv.lastUpdate(id)!.TaskStates['main']!.Events;
+      assert.ok(events.some((e) => e.Type === 'Killed'), events.map((e) => e.Type).join(', '));
       assert.equal(srv.lastUpdate(id)?.ClientStatus, 'complete');
+      return { took, killing: events.find((e) => e.Type === 'Killing') };
     } finally {
       await client.stop();
       await srv.close();
     }
+  }
+
+  void it('a server stop of a running allocation kills a task that ignores signals within kill_timeout', async () => {
+    const { took, killing } = await stopStubborn('stop', '00000000-0000-4000-8000-0000000000e1', 1 * S, {});
+    assert.ok(took >= 900 && took < 3000, `stopped after ${took} ms; kill_timeout is 1 s`);
+    assert.equal(killing?.KillTimeout, 1 * S);
+  });
+
+  void it("the client's max_kill_timeout caps a task's longer kill_timeout", async () => {
+    const { took, killing } = await stopStubborn('cap', '00000000-0000-4000-8000-0000000000e2', 60 * S, { maxKillTimeoutMs: 1000 });
+    assert.ok(took >= 900 && took < 3000, `stopped after ${took} ms; kill_timeout 60 s capped at 1 s`);
+    assert.equal(killing?.KillTimeout, 1 * S, 'the Killing event shows the timeout in force');
   });
 });

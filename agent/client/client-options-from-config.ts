@@ -53,6 +53,7 @@ export function clientOptionsFromConfig(c: AgentConfig, rt: ClientRuntime): Clie
     logger: rt.logger,
     gcIntervalMs: cc.gcIntervalMs,
     gcMaxAllocs: cc.gcMaxAllocs,
+    maxKillTimeoutMs: cc.maxKillTimeoutMs,
     gcDiskUsageThreshold: cc.gcDiskUsageThreshold,
     ...(cc.networkInterface !== '' ? { networkInterface: cc.networkInterface } : {}),
     ...(cc.cpuTotalCompute > 0 ? { cpuTotalCompute: cc.cpuTotalCompute } : {}),

@@ -80,6 +80,8 @@ export interface ClientOptions {
    * inherit; absent, Nomad's default list (host-env.ts).
    */
   envDenylist?: string[];
+  /** Nomad's `max_kill_timeout` (default 30 s): no task's kill_timeout waits longer. */
+  maxKillTimeoutMs?: number;
   /** Nomad's `drain_on_shutdown`: what `shutdown()` does before stopping; absent or null: no drain. */
   drainOnShutdown?: DrainOnShutdown | null;
   /** Measurement hooks (the client benchmark): an allocation arrived to be run; a status update was queued. */
@@ -92,6 +94,8 @@ export interface ClientObserver {
 }
 
 const DEFAULT_FINGERPRINT_INTERVAL_MS = 30_000;
+/** Nomad's default `max_kill_timeout`. */
+const DEFAULT_MAX_KILL_TIMEOUT_MS = 30_000;
 /** What a drain on shutdown waits beyond its deadline for the servers' forced stops to land. */
 const DRAIN_GRACE_MS = 30_000;
 
@@ -396,6 +400,7 @@ export class Client {
         onUpdate: (u) => this.queueUpdate(u),
         persist: (s, durable) => this.stateDb?.put(s, durable) ?? Promise.resolve(),
         hostEnv: this.hostEnv,
+        maxKillTimeoutMs: this.opts.maxKillTimeoutMs ?? DEFAULT_MAX_KILL_TIMEOUT_MS,
       },
       restore,
     );

@@ -46,6 +46,8 @@ export interface TaskRunnerDeps {
   onHandle: (handle: TaskHandle | null) => Promise<void>;
   /** State saved before an agent restart: reattach to the task instead of starting it again. */
   restore?: { state: TaskState; handle: TaskHandle | null };
+  /** The client's `max_kill_timeout`: no task's kill_timeout waits longer (default none). */
+  maxKillTimeoutMs?: number;
 }
 
 export class TaskRunner {
@@ -304,14 +306,19 @@ export class TaskRunner {
       clearTimeout(this.restartWait.timer);
       this.restartWait.resolve();
     }
-    this.emit(taskEvent(TaskEventType.Killing, { DisplayMessage: reason, KillTimeout: this.d.task.KillTimeout }));
+    this.emit(taskEvent(TaskEventType.Killing, { DisplayMessage: reason, KillTimeout: this.killTimeoutMs() * 1e6 }));
     if (this.runningNow) await this.stopTask();
+  }
+
+  /** The task's kill_timeout, capped by the client's max_kill_timeout as Nomad caps it. */
+  private killTimeoutMs(): number {
+    return Math.min(this.d.task.KillTimeout / 1e6, this.d.maxKillTimeoutMs ?? Number.POSITIVE_INFINITY);
   }
 
   /** The task's kill signal, kill_timeout, then SIGKILL. */
   private async stopTask(): Promise<void> {
     if (!this.d.driver) return;
-    await this.d.driver.stop(this.taskId, this.d.task.KillSignal || 'SIGINT', this.d.task.KillTimeout / 1e6).catch((err: unknown) => {
+    await this.d.driver.stop(this.taskId, this.d.task.KillSignal || 'SIGINT', this.killTimeoutMs()).catch((err: unknown) => {
       this.d.logger.warn({ err, task: this.d.task.Name }, 'stopping task failed');
     });
   }
