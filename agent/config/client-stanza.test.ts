@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ValidationError } from '../../structs/errors.js';
+import { ValidationError, YurtError } from '../../structs/errors.js';
 import { defaultAgentConfig } from './agent-config.js';
 import { loadConfigFiles } from './config-files.js';
 
@@ -94,6 +94,18 @@ void describe('client stanza: chroot_env', () => {
       assert.ok(e instanceof ValidationError);
       const text = e.errors.map((x) => `${x.pos ?? ''}: ${x.path}: ${x.message}`).join('\n');
       assert.match(text, new RegExp(`${f}:2,3: client.chroot_env.opt: both the host path and the path in the task must be absolute, got "opt" = "/opt"`));
+      return true;
+    });
+  });
+});
+
+void describe('client stanza: HCL1 habits', () => {
+  void it("a block of quoted keys, as Nomad's HCL1 agent files write it, fails with the HCL2 form to use instead", async () => {
+    const f = await file('hcl1.hcl', 'client {\n  chroot_env {\n    "/bin" = "/bin"\n  }\n}\n');
+    await assert.rejects(loadConfigFiles([f]), (e: unknown) => {
+      assert.ok(e instanceof YurtError && e.code === 'parse_error');
+      assert.match(e.message, new RegExp(`^${f}:3,5`));
+      assert.match(e.message, /is a map here: `chroot_env = \{ "\/bin" = "\/bin" \}`/);
       return true;
     });
   });

@@ -106,7 +106,12 @@ function hclSyntaxError(file: string, e: unknown): YurtError {
     details['line'] = Number(at[1]);
     details['column'] = Number(at[2]);
   }
-  return new YurtError('parse_error', message, { cause: e, details });
+  // Nomad's agent files are HCL1, where a block may hold quoted keys (its own docs write
+  // `chroot_env { "/bin" = "/bin" }`); HCL2 wants a map attribute for those.
+  const hint = message.includes('Argument names must not be quoted')
+    ? ' (a block of quoted keys, as Nomad\'s HCL1 files write `chroot_env { "/bin" = "/bin" }`, is a map here: `chroot_env = { "/bin" = "/bin" }`)'
+    : '';
+  return new YurtError('parse_error', `${message}${hint}`, { cause: e, details });
 }
 
 function parseJsonFile(file: string, text: string): ParsedFile {
