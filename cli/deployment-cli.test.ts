@@ -85,6 +85,12 @@ void test('job run follows the deployment to success; list, status and job statu
   assert.equal(status.code, 0, status.err);
   assert.match(status.out, new RegExp(`^ID += ${id}\\nJob ID += web\\nJob Version += 0\\nStatus += successful\\nDescription += Deployment completed successfully\\n\\nDeployed\\n`));
 
+  // `yurt status <id>` finds a deployment as it finds jobs, evaluations, allocations and nodes.
+  const full = (await latest())!.ID;
+  const byId = await yurt('status', full);
+  assert.equal(byId.code, 0, byId.err);
+  assert.match(byId.out, new RegExp(`^ID += ${id}\\nJob ID += web\\n`));
+
   const js = await yurt('job', 'status', 'web');
   assert.equal(js.code, 0, js.err);
   assert.match(js.out, new RegExp(`\\n\\nLatest Deployment\\nID += ${id}\\nStatus += successful\\nDescription += Deployment completed successfully\\n\\nDeployed\\nTask Group +Auto Revert +Desired +Placed +Healthy +Unhealthy +Progress Deadline\\napi +true +2 +2 +2 +0 +N/A\\n\\nAllocations\\n`));

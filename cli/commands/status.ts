@@ -1,8 +1,8 @@
 /**
  * `yurt status [id]`: with no argument the job list; with one, whatever the ID (or prefix)
- * names — a job, evaluation, allocation or node — shown by that kind's status command, as
- * Nomad's `nomad status` does through its search endpoint. Here the four `?prefix=` list
- * endpoints answer instead, so it works against any agent that serves them.
+ * names — a job, evaluation, allocation, node or deployment — shown by that kind's status
+ * command, as Nomad's `nomad status` does through its search endpoint. Here the five
+ * `?prefix=` list endpoints answer instead, so it works against any agent that serves them.
  */
 import type { ApiClient } from '../../api/client.js';
 import { defineFlags } from '../../structs/flags.js';
@@ -12,6 +12,7 @@ import { apiClient } from '../command.js';
 import type { CliIo } from '../io.js';
 import { parseArgs } from '../usage.js';
 import { allocStatusCommand } from './alloc-status.js';
+import { deploymentStatusCommand } from './deployment-status.js';
 import { evalStatusCommand } from './eval-status.js';
 import { jobStatusCommand } from './job-status.js';
 import { nodeStatusCommand } from './node-status.js';
@@ -23,7 +24,7 @@ const flags = defineFlags({
 
 interface Context {
   /** Nomad's context names, used in the "Multiple matches" message. */
-  name: 'jobs' | 'evals' | 'allocs' | 'nodes';
+  name: 'jobs' | 'evals' | 'allocs' | 'nodes' | 'deployment';
   command: Command;
   ids(client: ApiClient, prefix: string): Promise<string[]>;
 }
@@ -33,6 +34,7 @@ const contexts: Context[] = [
   { name: 'evals', command: evalStatusCommand, ids: async (c, p) => ((await c.evaluations.prefixList(p)).data ?? []).map((x) => x.ID) },
   { name: 'allocs', command: allocStatusCommand, ids: async (c, p) => ((await c.allocations.prefixList(p)).data ?? []).map((x) => x.ID) },
   { name: 'nodes', command: nodeStatusCommand, ids: async (c, p) => ((await c.nodes.prefixList(p)).data ?? []).map((x) => x.ID) },
+  { name: 'deployment', command: deploymentStatusCommand, ids: async (c, p) => ((await c.deployments.prefixList(p)).data ?? []).map((x) => x.ID) },
 ];
 
 export type StatusMatch = { kind: 'one'; context: Context; id: string } | { kind: 'none' } | { kind: 'many'; matches: Array<[string, string[]]> };
