@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGroup, testJob, testNode, testTask } from '../../scheduler/testing/fixtures.js';
 import type { Job } from '../../structs/job.js';
+import { defaultUpdateStrategy } from '../../structs/job-defaults.js';
 import { FakeClient, startTestServer, waitFor, type TestServer } from '../server/testing/test-server.js';
 
 const HB = { minHeartbeatTtlMs: 5_000, heartbeatGraceMs: 5_000, maxHeartbeatsPerSecond: 50, failoverTtlMs: 10_000 };
@@ -66,6 +67,11 @@ void test('POST /v1/job/:id/plan: a dry run with placements, updates, failures a
     assert.equal(destructive.json.Annotations.DesiredTGUpdates.web.Ignore, 1);
     assert.equal(destructive.json.Annotations.DesiredTGUpdates.web.Place, 0);
     assert.equal(destructive.json.Diff, null, 'no diff unless asked for');
+    // With canaries, the new version's first allocation is a canary beside the old ones,
+    // counted as Nomad counts it: "(1 canary, 2 ignore)".
+    const withCanary = apiJob({ TaskGroups: [{ ...changedTask.TaskGroups[0]!, Update: { ...defaultUpdateStrategy(), Canary: 1 } }] });
+    const canary = await call(ts, 'POST', '/v1/job/web/plan', { Job: withCanary });
+    assert.deepEqual(canary.json.Annotations.DesiredTGUpdates.web, { Ignore: 2, Place: 0, Migrate: 0, Stop: 0, InPlaceUpdate: 0, DestructiveUpdate: 0, Canary: 1, Preemptions: 0 });
 
     const huge = apiJob({ TaskGroups: [testGroup({ Count: 3, Tasks: [testTask({ Resources: { CPU: 500, Cores: 0, MemoryMB: 1_000_000, MemoryMaxMB: 0, DiskMB: 0, Networks: [], Devices: [] } })] })] });
     const failing = await call(ts, 'POST', '/v1/job/web/plan', { Job: huge });

@@ -130,6 +130,9 @@ function desiredUpdates(job: Job, existing: Allocation[], plan: Plan | null): Re
       } else if ((destructive[a.TaskGroup] ?? 0) > 0) {
         // The replacement half of a destructive update is not a new placement.
         destructive[a.TaskGroup]!--;
+      } else if (a.DeploymentStatus?.Canary === true) {
+        // A canary of the new version, beside the old allocations (which count as ignored).
+        of(a.TaskGroup).Canary++;
       } else {
         of(a.TaskGroup).Place++;
       }
