@@ -5,7 +5,7 @@
  * certificate does not carry each fail with a message saying what to fix, not a stack trace.
  */
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveApiTls } from './api-tls.js';
@@ -15,7 +15,9 @@ import { runYurt, type YurtRun } from './testdata/run-yurt.js';
 void describe('resolveApiTls', () => {
   void test('a flag beats YURT_*, which beats NOMAD_*', () => {
     const env = { NOMAD_CACERT: 'n-ca', YURT_CACERT: 'y-ca', NOMAD_CLIENT_CERT: 'n-cert', NOMAD_CLIENT_KEY: 'n-key', NOMAD_TLS_SERVER_NAME: 'n-name' };
-    assert.deepEqual(resolveApiTls({ 'ca-cert': 'f-ca' }, env), { caCert: 'f-ca', clientCert: 'n-cert', clientKey: 'n-key', serverName: 'n-name', skipVerify: false });
+    assert.deepEqual(resolveApiTls({ 'ca-cert': 'f-ca' }, env), { caCert: 'f-ca', caPath: undefined, clientCert: 'n-cert', clientKey: 'n-key', serverName: 'n-name', skipVerify: false });
+    assert.equal(resolveApiTls({}, { NOMAD_CAPATH: 'n-dir' }).caPath, 'n-dir');
+    assert.equal(resolveApiTls({ 'ca-path': 'f-dir' }, { YURT_CAPATH: 'y-dir' }).caPath, 'f-dir');
     assert.equal(resolveApiTls({}, env).caCert, 'y-ca');
     assert.equal(resolveApiTls({ 'tls-server-name': 'f-name' }, { YURT_TLS_SERVER_NAME: 'y-name' }).serverName, 'f-name');
   });
@@ -67,6 +69,29 @@ void describe('yurt against an HTTPS agent that verifies client certificates', (
     assert.equal(r.code, 1);
     assert.match(r.err, /^Error querying agent info: Get "https:\/\/127\.0\.0\.1:\d+\/v1\/agent\/self": remote error: tls: .*-client-cert and -client-key/m);
     assertNoStack(r.err);
+  });
+
+  void test('-ca-path: every certificate in a directory is trusted; a file holding none is an error', async () => {
+    const cli = ['-client-cert', pki.cliCert, '-client-key', pki.cliKey];
+    const both = join(pki.dir, 'cas-both');
+    const rogueOnly = join(pki.dir, 'cas-rogue');
+    const junk = join(pki.dir, 'cas-junk');
+    for (const d of [both, rogueOnly, junk]) await mkdir(d, { recursive: true });
+    await copyFile(pki.rogueCaFile, join(both, 'a-rogue.pem'));
+    await copyFile(pki.caFile, join(both, 'b-ours.pem'));
+    await copyFile(pki.rogueCaFile, join(rogueOnly, 'rogue.pem'));
+    await writeFile(join(junk, 'README'), 'not a certificate\n');
+    const ok = await yurt(['agent-info', '-json', '-address', agent.address, '-ca-path', both, ...cli]);
+    assert.equal(ok.code, 0, ok.err);
+    const env = await yurt(['node', 'status'], { NOMAD_ADDR: agent.address, NOMAD_CAPATH: both, NOMAD_CLIENT_CERT: pki.cliCert, NOMAD_CLIENT_KEY: pki.cliKey });
+    assert.equal(env.code, 0, env.err);
+    const rogue = await yurt(['agent-info', '-address', agent.address, '-ca-path', rogueOnly, ...cli]);
+    assert.equal(rogue.code, 1);
+    assert.match(rogue.err, /x509: certificate signed by unknown authority \(it was not signed by any CA in .*cas-rogue\)/);
+    const bad = await yurt(['agent-info', '-address', agent.address, '-ca-path', junk, ...cli]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /Error loading CA path .*cas-junk \(-ca-path\): .*README holds no PEM certificate/);
+    assertNoStack(bad.err);
   });
 
   void test('a CA that did not sign the agent\'s certificate fails as an unknown authority', async () => {

@@ -1,6 +1,7 @@
 /**
  * The CLI's side of an agent's HTTPS API (`tls { http = true }`), with the general options
- * and environment variables of Nomad's CLI: `-ca-cert` (NOMAD_CACERT), `-client-cert`
+ * and environment variables of Nomad's CLI: `-ca-cert` (NOMAD_CACERT), `-ca-path`
+ * (NOMAD_CAPATH, a directory of CA certificates, used when no CA file is given), `-client-cert`
  * (NOMAD_CLIENT_CERT), `-client-key` (NOMAD_CLIENT_KEY), `-tls-server-name`
  * (NOMAD_TLS_SERVER_NAME) and `-tls-skip-verify` (NOMAD_SKIP_VERIFY). As for the address
  * and token, a flag wins over YURT_*, which wins over NOMAD_*.
@@ -10,7 +11,8 @@
  * package. TLS failures are reworded as Go's client words them, with what to do about it,
  * so a user sees "certificate signed by unknown authority" rather than an OpenSSL code.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
@@ -19,6 +21,7 @@ import { YurtError } from '../structs/errors.js';
 
 export interface ApiTlsFlagValues {
   'ca-cert'?: string | undefined;
+  'ca-path'?: string | undefined;
   'client-cert'?: string | undefined;
   'client-key'?: string | undefined;
   'tls-server-name'?: string | undefined;
@@ -28,6 +31,8 @@ export interface ApiTlsFlagValues {
 /** Where the CLI's TLS settings came from, resolved; file names, not contents. */
 export interface ApiTlsSettings {
   caCert: string | undefined;
+  /** A directory of PEM CA certificates; used only when there is no `caCert`, as in Nomad. */
+  caPath: string | undefined;
   clientCert: string | undefined;
   clientKey: string | undefined;
   serverName: string | undefined;
@@ -48,6 +53,7 @@ function envBool(value: string | undefined): boolean {
 export function resolveApiTls(flags: ApiTlsFlagValues, env: Env): ApiTlsSettings {
   return {
     caCert: firstSet(flags['ca-cert'], env['YURT_CACERT'], env['NOMAD_CACERT']),
+    caPath: firstSet(flags['ca-path'], env['YURT_CAPATH'], env['NOMAD_CAPATH']),
     clientCert: firstSet(flags['client-cert'], env['YURT_CLIENT_CERT'], env['NOMAD_CLIENT_CERT']),
     clientKey: firstSet(flags['client-key'], env['YURT_CLIENT_KEY'], env['NOMAD_CLIENT_KEY']),
     serverName: firstSet(flags['tls-server-name'], env['YURT_TLS_SERVER_NAME'], env['NOMAD_TLS_SERVER_NAME']),
@@ -63,18 +69,56 @@ function readPem(file: string, what: string, option: string): Buffer {
   }
 }
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * Every certificate in the files under `dir` (and its subdirectories), as Nomad's CLI loads
+ * a CA path; a file holding no certificate is an error, not silently trust-nothing.
+ */
+function readCaPath(dir: string): string {
+  const certs: string[] = [];
+  const walk = (d: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(d).sort();
+    } catch (e) {
+      throw new YurtError('invalid_argument', `Error reading CA path ${dir} (-ca-path): ${(e as Error).message}`);
+    }
+    for (const name of names) {
+      const file = join(d, name);
+      if (statSync(file).isDirectory()) {
+        walk(file);
+        continue;
+      }
+      const found = readPem(file, 'CA certificate', '-ca-path').toString('utf8').match(PEM_CERTIFICATE);
+      if (found === null) throw new YurtError('invalid_argument', `Error loading CA path ${dir} (-ca-path): ${file} holds no PEM certificate`);
+      certs.push(...found);
+    }
+  };
+  walk(dir);
+  if (certs.length === 0) throw new YurtError('invalid_argument', `Error loading CA path ${dir} (-ca-path): no certificates found`);
+  return certs.join('\n');
+}
+
+/** The CAs to trust: the CA file, else every certificate of the CA path, else the system's. */
+function caOption(s: ApiTlsSettings): { ca?: Buffer | string } {
+  if (s.caCert !== undefined) return { ca: readPem(s.caCert, 'CA certificate', '-ca-cert') };
+  if (s.caPath !== undefined) return { ca: readCaPath(s.caPath) };
+  return {};
+}
+
 /**
  * A fetch that speaks TLS with the given settings to `https://` URLs (and leaves `http://`
  * ones to the global fetch). Files are read once, here: a missing one is an error before
  * any request is made.
  */
 /** The same settings as options for a TLS socket of our own (alloc exec's websocket). */
-export function tlsSocketOptions(s: ApiTlsSettings): { ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string; rejectUnauthorized: boolean } {
+export function tlsSocketOptions(s: ApiTlsSettings): { ca?: Buffer | string; cert?: Buffer; key?: Buffer; servername?: string; rejectUnauthorized: boolean } {
   if ((s.clientCert === undefined) !== (s.clientKey === undefined)) {
     throw new YurtError('invalid_argument', 'Both a client certificate and its key are needed: give -client-cert and -client-key together (or NOMAD_CLIENT_CERT and NOMAD_CLIENT_KEY)');
   }
   return {
-    ...(s.caCert !== undefined ? { ca: readPem(s.caCert, 'CA certificate', '-ca-cert') } : {}),
+    ...caOption(s),
     ...(s.clientCert !== undefined ? { cert: readPem(s.clientCert, 'client certificate', '-client-cert') } : {}),
     ...(s.clientKey !== undefined ? { key: readPem(s.clientKey, 'client key', '-client-key') } : {}),
     ...(s.serverName !== undefined ? { servername: s.serverName } : {}),
@@ -87,7 +131,7 @@ export function tlsFetch(s: ApiTlsSettings): FetchFn {
     throw new YurtError('invalid_argument', 'Both a client certificate and its key are needed: give -client-cert and -client-key together (or NOMAD_CLIENT_CERT and NOMAD_CLIENT_KEY)');
   }
   const agent = new Agent({
-    ...(s.caCert !== undefined ? { ca: readPem(s.caCert, 'CA certificate', '-ca-cert') } : {}),
+    ...caOption(s),
     ...(s.clientCert !== undefined ? { cert: readPem(s.clientCert, 'client certificate', '-client-cert') } : {}),
     ...(s.clientKey !== undefined ? { key: readPem(s.clientKey, 'client key', '-client-key') } : {}),
     rejectUnauthorized: !s.skipVerify,
@@ -161,7 +205,12 @@ export function explainTlsError(err: Error, s: ApiTlsSettings): Error {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (err.name === 'AbortError') return err;
   if (UNKNOWN_AUTHORITY.has(code)) {
-    const fix = s.caCert !== undefined ? `it was not signed by the CA in ${s.caCert}` : 'pass the CA that signed it with -ca-cert or NOMAD_CACERT';
+    const fix =
+      s.caCert !== undefined
+        ? `it was not signed by the CA in ${s.caCert}`
+        : s.caPath !== undefined
+          ? `it was not signed by any CA in ${s.caPath}`
+          : 'pass the CA that signed it with -ca-cert or NOMAD_CACERT';
     return new Error(`tls: failed to verify certificate: x509: certificate signed by unknown authority (${fix})`);
   }
   if (code === 'CERT_HAS_EXPIRED') return new Error('tls: failed to verify certificate: x509: certificate has expired or is not yet valid');

@@ -63,6 +63,11 @@ export const generalFlags = defineFlags({
     placeholder: 'path',
     help: "Path to a PEM encoded CA cert file to use to verify the Yurt server's SSL certificate. Overrides the YURT_CACERT (or NOMAD_CACERT) environment variable if set.",
   },
+  'ca-path': {
+    type: 'string',
+    placeholder: 'path',
+    help: "Path to a directory of PEM encoded CA cert files to verify the Yurt server's SSL certificate. If both -ca-cert and -ca-path are specified, -ca-cert is used. Overrides the YURT_CAPATH (or NOMAD_CAPATH) environment variable if set.",
+  },
   'client-cert': {
     type: 'string',
     placeholder: 'path',
