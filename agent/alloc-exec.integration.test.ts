@@ -122,6 +122,13 @@ void test('alloc exec runs commands in raw_exec and exec tasks', { timeout: 180_
     assert.match(noTask.err, /has 3 tasks \(raw, iso, done\): name one with -task/);
     const badTask = yurt(['alloc', 'exec', '-task', 'nope', allocId, 'true']);
     assert.match(badTask.err, /task "nope" not found/);
+    // -job: one of the job's running allocations (here the only one).
+    const byJob = yurt(['alloc', 'exec', '-job', '-task', 'raw', 'shell', '/bin/sh', '-c', 'echo $NOMAD_ALLOC_ID']);
+    assert.equal(byJob.code, 0, byJob.err);
+    assert.equal(byJob.out, `${allocId}\n`);
+    const noJob = yurt(['alloc', 'exec', '-job', 'nosuch', 'true']);
+    assert.equal(noJob.code, 1);
+    assert.match(noJob.err, /job "nosuch" doesn't exist or it has no allocations/);
     const tty = yurt(['alloc', 'exec', '-t', '-task', 'raw', allocId, 'true']);
     assert.equal(tty.code, 1);
     assert.match(tty.err, /TTY sessions \(-t\) are not supported yet/);

@@ -1,10 +1,13 @@
 /**
  * `yurt alloc exec [-task t] [-i=true] [-t=false] <alloc> <command> [args...]`: run a command
  * in a running task's environment with its stdio streamed, as Nomad's `alloc exec`. The
- * command's exit code becomes this CLI's exit code. Only non-TTY sessions for now.
+ * command's exit code becomes this CLI's exit code; `-job` picks one of a job's running
+ * allocations at random. Only non-TTY sessions for now.
  */
 import { Writable } from 'node:stream';
 import { defineFlags, parseFlags } from '../../structs/flags.js';
+import type { ApiClient } from '../../api/client.js';
+import type { AllocListStub } from '../../structs/alloc.js';
 import type { Command } from '../command.js';
 import { apiClient, commandHelp, generalFlags, reportError } from '../command.js';
 import { resolveApiTls, tlsSocketOptions } from '../api-tls.js';
@@ -18,7 +21,7 @@ const flags = defineFlags({
   task: { type: 'string', placeholder: 'task-name', help: 'Sets the task to exec command in. Required when the allocation has more than one task.' },
   i: { type: 'bool', default: true, help: 'Pass stdin to the container, defaults to true.' },
   t: { type: 'bool', help: 'Allocate a pseudo-tty, defaults to true if stdin is detected to be a tty session. Not supported yet.' },
-  job: { type: 'bool', help: 'Use a random allocation from the specified job ID (not supported yet).' },
+  job: { type: 'bool', help: 'Use a random running allocation from the specified job ID.' },
   verbose: { type: 'bool', help: 'Show full information.' },
 });
 
@@ -26,7 +29,7 @@ export const allocExecCommand: Command = {
   path: ['alloc', 'exec'],
   synopsis: 'Execute commands in task',
   help: commandHelp({
-    usage: 'yurt alloc exec [options] <allocation> <command> [<args>...]',
+    usage: 'yurt alloc exec [options] <allocation | -job job-id> <command> [<args>...]',
     description: `Run command inside the environment of the given allocation and task.
 Its stdout and stderr are streamed back, stdin is forwarded (-i=false turns
 that off) and its exit code becomes this command's exit code.
@@ -48,14 +51,13 @@ that off) and its exit code becomes this command's exit code.
     }
     const { flags: f, args, set } = parsed;
     if (args.length < 2) throw new UsageError('This command takes at least two arguments: <allocation> <command> [<args>...]');
-    if (f.job) throw new UsageError('-job is not supported yet: pass an allocation id');
     const tty = set.has('t') ? f.t : io.stdinIsTTY === true;
     if (tty) {
       io.err('Error: interactive TTY sessions (-t) are not supported yet; run with -t=false');
       return 1;
     }
     const client = apiClient(io, f);
-    const stub = await resolvePrefix(io, args[0] ?? '', allocLookup(client, { verbose: f.verbose, nowMs: io.now() }));
+    const stub = f.job ? await randomRunningAlloc(io, client, args[0] ?? '') : await resolvePrefix(io, args[0] ?? '', allocLookup(client, { verbose: f.verbose, nowMs: io.now() }));
     if (typeof stub === 'number') return stub;
     const stdin = f.i && io.stdinStream !== undefined ? io.stdinStream : null;
     try {
@@ -75,6 +77,27 @@ that off) and its exit code becomes this command's exit code.
     }
   },
 };
+
+/** Nomad's `-job`: any one of the job's running allocations, picked at random. */
+async function randomRunningAlloc(io: CliIo, client: ApiClient, jobId: string): Promise<{ ID: string } | number> {
+  let allocs: AllocListStub[];
+  try {
+    allocs = (await client.jobs.allocations(jobId)).data ?? [];
+  } catch (err) {
+    if (!(err instanceof YurtError && err.code === 'not_found')) return reportError(io, `Error querying job "${jobId}"`, err);
+    allocs = [];
+  }
+  if (allocs.length === 0) {
+    io.err(`job "${jobId}" doesn't exist or it has no allocations`);
+    return 1;
+  }
+  const running = allocs.filter((a) => a.ClientStatus === 'running');
+  if (running.length === 0) {
+    io.err(`job "${jobId}" has no running allocations`);
+    return 1;
+  }
+  return running[Math.floor(Math.random() * running.length)]!;
+}
 
 function rawWriter(write: (chunk: Uint8Array | string) => Promise<void>): Writable {
   return new Writable({
