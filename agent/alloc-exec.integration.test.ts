@@ -129,9 +129,13 @@ void test('alloc exec runs commands in raw_exec and exec tasks', { timeout: 180_
     const noJob = yurt(['alloc', 'exec', '-job', 'nosuch', 'true']);
     assert.equal(noJob.code, 1);
     assert.match(noJob.err, /job "nosuch" doesn't exist or it has no allocations/);
-    const tty = yurt(['alloc', 'exec', '-t', '-task', 'raw', allocId, 'true']);
-    assert.equal(tty.code, 1);
-    assert.match(tty.err, /TTY sessions \(-t\) are not supported yet/);
+    // -t: the command runs on a terminal (24x80 when the CLI itself has none), for both
+    // drivers; the terminal turns its newlines into CRLF and carries the exit code.
+    for (const task of ['raw', 'iso']) {
+      const tty = yurt(['alloc', 'exec', '-t', '-task', task, allocId, '/bin/sh', '-c', 'test -t 0 && test -t 1 && echo on-a-terminal; sleep 0.3; stty size; exit 5']);
+      assert.equal(tty.code, 5, `${task}: ${tty.out}${tty.err}`);
+      assert.equal(tty.out, 'on-a-terminal\r\n24 80\r\n', task);
+    }
     const missing = yurt(['alloc', 'exec', '-task', 'raw', allocId, '/no/such/program']);
     assert.notEqual(missing.code, 0);
 
@@ -148,6 +152,27 @@ void test('alloc exec runs commands in raw_exec and exec tasks', { timeout: 180_
       { stdout: { data: Buffer.from('got ping\n').toString('base64') } },
       { exited: true, result: { exit_code: 7 } },
     ]);
+
+    // A terminal session over the raw protocol: the size from the first tty_size frame, then
+    // a resize while the command runs, which it sees (stty reads the terminal's new size).
+    const tws = new WebSocket(`${agent.http.replace('http', 'ws')}/v1/client/allocation/${allocId}/exec?task=raw&tty=true&command=${encodeURIComponent('["/bin/sh","-c","sleep 0.3; stty size; sleep 1.2; stty size"]')}`);
+    let out = '';
+    let exited: unknown = null;
+    await new Promise<void>((resolve, reject) => {
+      tws.on('open', () => {
+        tws.send(JSON.stringify({ tty_size: { height: 50, width: 132 } }));
+        setTimeout(() => tws.send(JSON.stringify({ tty_size: { height: 40, width: 100 } })), 800);
+      });
+      tws.on('message', (d: Buffer) => {
+        const f = JSON.parse(d.toString('utf8')) as { stdout?: { data: string }; exited?: boolean; result?: unknown };
+        if (f.stdout) out += Buffer.from(f.stdout.data, 'base64').toString('utf8');
+        if (f.exited) exited = f.result;
+      });
+      tws.on('close', () => resolve());
+      tws.on('error', reject);
+    });
+    assert.equal(out, '50 132\r\n40 100\r\n');
+    assert.deepEqual(exited, { exit_code: 0 });
   } finally {
     await agent.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -1,7 +1,9 @@
 /**
  * `alloc exec` over Nomad's websocket API (`GET /v1/client/allocation/:id/exec`): sends
  * stdin as base64 `stdin` frames, writes `stdout`/`stderr` frames to the given streams and
- * resolves with the command's exit code from the final `exited` frame. Non-TTY only.
+ * resolves with the command's exit code from the final `exited` frame. With `tty` the command
+ * runs on a terminal: `tty_size` frames carry the user's terminal size, at once and on every
+ * change, and everything it prints comes as stdout.
  */
 import type { Readable, Writable } from 'node:stream';
 import WebSocket, { type RawData } from 'ws';
@@ -25,15 +27,24 @@ export interface ExecTls {
   rejectUnauthorized?: boolean;
 }
 
+/** The user's terminal, for a session with a TTY. */
+export interface ExecTerminal {
+  rows: number;
+  cols: number;
+  /** Subscribes to size changes; returns the unsubscribe. */
+  onResize?(listener: (rows: number, cols: number) => void): () => void;
+}
+
 export interface ExecCallOptions {
   task?: string;
   signal?: AbortSignal;
   tls?: ExecTls;
+  tty?: ExecTerminal;
 }
 
 /** Run `command` in the allocation's task; resolves with its exit code. */
 export function execInAlloc(http: HttpApi, allocId: string, command: string[], streams: ExecStreams, opts: ExecCallOptions = {}): Promise<number> {
-  const query: [string, string][] = [['command', JSON.stringify(command)], ['tty', 'false']];
+  const query: [string, string][] = [['command', JSON.stringify(command)], ['tty', opts.tty !== undefined ? 'true' : 'false']];
   if (opts.task !== undefined && opts.task !== '') query.push(['task', opts.task]);
   const httpUrl = http.url(`/v1/client/allocation/${encodeURIComponent(allocId)}/exec`, undefined, query);
   const url = httpUrl.replace(/^http(s?):/, 'ws$1:');
@@ -43,9 +54,11 @@ export function execInAlloc(http: HttpApi, allocId: string, command: string[], s
   return new Promise<number>((resolve, reject) => {
     const ws = new WebSocket(url, { headers, ...(url.startsWith('wss:') ? opts.tls : {}) });
     let settled = false;
+    let stopResizes: () => void = () => undefined;
     const done = (fn: () => void) => {
       if (settled) return;
       settled = true;
+      stopResizes();
       opts.signal?.removeEventListener('abort', onAbort);
       streams.stdin?.removeListener('data', onData).removeListener('end', onEnd);
       fn();
@@ -69,6 +82,11 @@ export function execInAlloc(http: HttpApi, allocId: string, command: string[], s
     });
     ws.on('error', (err) => done(() => reject(transportError('GET', httpUrl, err))));
     ws.on('open', () => {
+      const tty = opts.tty;
+      if (tty !== undefined) {
+        send({ tty_size: { height: tty.rows, width: tty.cols } });
+        stopResizes = tty.onResize?.((rows, cols) => send({ tty_size: { height: rows, width: cols } })) ?? stopResizes;
+      }
       if (streams.stdin === null) {
         onEnd();
         return;

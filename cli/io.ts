@@ -29,6 +29,36 @@ export interface CliIo {
   stdinIsTTY?: boolean;
   /** Raw bytes to stderr, respecting backpressure (`alloc exec`). */
   writeRawErr?: (chunk: Uint8Array | string) => Promise<void>;
+  /** The terminal the CLI runs in, where stdout is one (`alloc exec -t`). */
+  terminal?: CliTerminal;
+}
+
+export interface CliTerminal {
+  size(): { rows: number; cols: number };
+  /** Subscribes to window size changes; returns the unsubscribe. */
+  onResize(listener: (rows: number, cols: number) => void): () => void;
+  /** Sends keys on as typed (no line editing, no echo, Ctrl-C as a key); returns the undo. */
+  raw(): () => void;
+}
+
+/** The process's terminal, when stdout is one. */
+function processTerminal(): CliTerminal | undefined {
+  const out = process.stdout;
+  if (out.isTTY !== true) return undefined;
+  return {
+    size: () => ({ rows: out.rows, cols: out.columns }),
+    onResize: (listener) => {
+      const l = () => listener(out.rows, out.columns);
+      out.on('resize', l);
+      return () => out.off('resize', l);
+    },
+    raw: () => {
+      const stdin = process.stdin;
+      if (stdin.isTTY !== true) return () => undefined;
+      stdin.setRawMode(true);
+      return () => stdin.setRawMode(false);
+    },
+  };
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -59,6 +89,7 @@ export function processIo(): CliIo {
     readStdin: () => readAll(process.stdin),
     stdinStream: process.stdin,
     stdinIsTTY: process.stdin.isTTY === true,
+    ...(processTerminal() !== undefined ? { terminal: processTerminal()! } : {}),
     readLine: () =>
       new Promise((resolve) => {
         const rl = createInterface({ input: process.stdin });

@@ -103,6 +103,19 @@ export interface ExecOptions {
   stderr: Writable;
   /** Aborting kills the command (the user went away). */
   signal?: AbortSignal;
+  /**
+   * Run the command on a terminal (`alloc exec -t`): stdout and stderr become the one
+   * terminal stream (written to `stdout`), sized as the user's terminal is.
+   */
+  tty?: ExecTty;
+}
+
+/** The user's terminal for an `alloc exec -t` session: its size now, and its changes. */
+export interface ExecTty {
+  readonly rows: number;
+  readonly cols: number;
+  /** Calls `listener` with each new size. */
+  onResize(listener: (rows: number, cols: number) => void): void;
 }
 
 export interface ExecResult {

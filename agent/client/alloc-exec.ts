@@ -5,7 +5,7 @@
  * the websocket frames into these streams.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { ExecResult } from '../../drivers/driver.js';
+import type { ExecResult, ExecTty } from '../../drivers/driver.js';
 import { YurtError } from '../../structs/errors.js';
 import type { AllocRunner } from './alloc-runner.js';
 import type { TaskRunner } from './task-runner.js';
@@ -17,6 +17,8 @@ export interface ExecStdio {
   stderr: Writable;
   /** Aborted when the user goes away: the command is killed. */
   signal?: AbortSignal;
+  /** Run on a terminal of the user's size (`alloc exec -t`); its output all comes as stdout. */
+  tty?: ExecTty;
 }
 
 /** The task named, or the group's only task when none is named (as Nomad's CLI does). */

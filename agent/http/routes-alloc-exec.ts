@@ -7,6 +7,9 @@
  *   agent → client  {"stdout":{"data":"<base64>"}} {"stderr":{"data":"<base64>"}}
  *                   {"exited":true,"result":{"exit_code":N}}
  *
+ * With `tty=true` the command runs on a terminal sized by the `tty_size` frames
+ * (`{"height":H,"width":W}`), and everything it prints comes as `stdout` frames.
+ *
  * Everything a user can get wrong (unknown allocation or task, task not running, bad query,
  * ACL) is answered as a plain HTTP error before the upgrade, so clients see a status code.
  * An agent that does not run the allocation but is a server relays the websocket to the
@@ -19,6 +22,7 @@ import type { Logger } from 'pino';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { asYurtError, YurtError } from '../../structs/errors.js';
 import type { RequestGuard } from '../acl/request-guard.js';
+import type { ExecTty } from '../../drivers/driver.js';
 import type { ApiContext } from './api-context.js';
 import { callerCredentials, nodeTlsOptions } from './routes-client-fs.js';
 
@@ -30,6 +34,8 @@ export interface ExecRequest {
   allocId: string;
   task: string | undefined;
   command: string[];
+  /** `tty=true`: the command runs on a terminal, sized by the client's `tty_size` frames. */
+  tty: boolean;
 }
 
 /** Whether an upgrade request is for the exec endpoint (other upgrades are refused by the caller). */
@@ -55,9 +61,9 @@ export function parseExecRequest(url: string): ExecRequest {
     throw new YurtError('invalid_argument', 'command: must be a non-empty JSON array of strings');
   }
   const tty = u.searchParams.get('tty');
-  if (tty === 'true') throw new YurtError('invalid_argument', 'tty: interactive terminals are not supported yet; use tty=false');
+  if (tty !== null && tty !== '' && tty !== 'true' && tty !== 'false') throw new YurtError('invalid_argument', `tty: must be true or false, got "${tty}"`);
   const task = u.searchParams.get('task');
-  return { allocId, task: task === null || task === '' ? undefined : task, command };
+  return { allocId, task: task === null || task === '' ? undefined : task, command, tty: tty === 'true' };
 }
 
 /** The 'upgrade' listener for the agent's HTTP server. */
@@ -107,9 +113,55 @@ function refuse(socket: Duplex, err: Refusal): void {
   );
 }
 
+/**
+ * The user's terminal as the client's `tty_size` frames describe it. Nomad's CLI sends one
+ * as soon as the socket opens; a terminal session waits for it a moment so the command
+ * starts at the right size (24x80 if none comes).
+ */
+class TerminalSize implements ExecTty {
+  rows = 24;
+  cols = 80;
+  private readonly listeners: Array<(rows: number, cols: number) => void> = [];
+  private sized: () => void = () => undefined;
+  /** Resolves at the first size, or after `waitMs`. */
+  readonly first: Promise<void>;
+
+  constructor(waitMs: number) {
+    this.first = new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, waitMs);
+      this.sized = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  set(rows: number, cols: number): void {
+    this.rows = rows;
+    this.cols = cols;
+    this.sized();
+    for (const l of this.listeners) l(rows, cols);
+  }
+
+  onResize(listener: (rows: number, cols: number) => void): void {
+    this.listeners.push(listener);
+  }
+}
+
+/** A `{"tty_size":{"height":H,"width":W}}` frame's size, when it is one. */
+function ttySize(msg: unknown): { rows: number; cols: number } | null {
+  const s = (msg as { tty_size?: { height?: unknown; width?: unknown } } | null)?.tty_size;
+  if (s === undefined || s === null || typeof s !== 'object') return null;
+  const rows = s.height;
+  const cols = s.width;
+  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0 && n < 10_000;
+  return ok(rows) && ok(cols) ? { rows, cols } : null;
+}
+
 function runSession(ctx: ApiContext, er: ExecRequest, ws: WebSocket, logger: Logger): void {
   const stdin = new PassThrough();
   const abort = new AbortController();
+  const terminal = er.tty ? new TerminalSize(250) : null;
   const frame = (stream: 'stdout' | 'stderr') =>
     new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -125,11 +177,13 @@ function runSession(ctx: ApiContext, er: ExecRequest, ws: WebSocket, logger: Log
     } catch {
       return;
     }
+    const size = ttySize(msg);
+    // Without a terminal a size has nothing to resize.
+    if (size !== null) terminal?.set(size.rows, size.cols);
     const input = (msg as { stdin?: { data?: unknown; close?: unknown } } | null)?.stdin;
     if (input === undefined || input === null || typeof input !== 'object') return;
     if (typeof input.data === 'string' && !stdin.writableEnded) stdin.write(Buffer.from(input.data, 'base64'));
     if (input.close === true) stdin.end();
-    // tty_size frames have nothing to resize without a terminal.
   });
   ws.on('close', () => {
     // The user went away: the command must not outlive the session.
@@ -142,8 +196,16 @@ function runSession(ctx: ApiContext, er: ExecRequest, ws: WebSocket, logger: Log
     ws.close(1011, 'this agent runs no client');
     return;
   }
-  client
-    .execAlloc(er.allocId, er.task, er.command, { stdin, stdout: frame('stdout'), stderr: frame('stderr'), signal: abort.signal })
+  (terminal?.first ?? Promise.resolve())
+    .then(() =>
+      client.execAlloc(er.allocId, er.task, er.command, {
+        stdin,
+        stdout: frame('stdout'),
+        stderr: frame('stderr'),
+        signal: abort.signal,
+        ...(terminal !== null ? { tty: terminal } : {}),
+      }),
+    )
     .then(
       (r) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ exited: true, result: { exit_code: r.exitCode } }), () => ws.close(1000));

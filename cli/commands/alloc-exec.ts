@@ -2,11 +2,13 @@
  * `yurt alloc exec [-task t] [-i=true] [-t=false] <alloc> <command> [args...]`: run a command
  * in a running task's environment with its stdio streamed, as Nomad's `alloc exec`. The
  * command's exit code becomes this CLI's exit code; `-job` picks one of a job's running
- * allocations at random. Only non-TTY sessions for now.
+ * allocations at random. `-t` (the default when stdin is a terminal) runs the command on a
+ * terminal of the user's size, with keys sent as typed.
  */
 import { Writable } from 'node:stream';
 import { defineFlags, parseFlags } from '../../structs/flags.js';
 import type { ApiClient } from '../../api/client.js';
+import type { ExecTerminal } from '../../api/alloc-exec.js';
 import type { AllocListStub } from '../../structs/alloc.js';
 import type { Command } from '../command.js';
 import { apiClient, commandHelp, generalFlags, reportError } from '../command.js';
@@ -20,7 +22,7 @@ import { YurtError } from '../../structs/errors.js';
 const flags = defineFlags({
   task: { type: 'string', placeholder: 'task-name', help: 'Sets the task to exec command in. Required when the allocation has more than one task.' },
   i: { type: 'bool', default: true, help: 'Pass stdin to the container, defaults to true.' },
-  t: { type: 'bool', help: 'Allocate a pseudo-tty, defaults to true if stdin is detected to be a tty session. Not supported yet.' },
+  t: { type: 'bool', help: 'Allocate a pseudo-tty, defaults to true if stdin is detected to be a tty session.' },
   job: { type: 'bool', help: 'Use a random running allocation from the specified job ID.' },
   verbose: { type: 'bool', help: 'Show full information.' },
 });
@@ -52,20 +54,23 @@ that off) and its exit code becomes this command's exit code.
     const { flags: f, args, set } = parsed;
     if (args.length < 2) throw new UsageError('This command takes at least two arguments: <allocation> <command> [<args>...]');
     const tty = set.has('t') ? f.t : io.stdinIsTTY === true;
-    if (tty) {
-      io.err('Error: interactive TTY sessions (-t) are not supported yet; run with -t=false');
-      return 1;
-    }
     const client = apiClient(io, f);
     const stub = f.job ? await randomRunningAlloc(io, client, args[0] ?? '') : await resolvePrefix(io, args[0] ?? '', allocLookup(client, { verbose: f.verbose, nowMs: io.now() }));
     if (typeof stub === 'number') return stub;
     const stdin = f.i && io.stdinStream !== undefined ? io.stdinStream : null;
+    // On a terminal, keys go to the remote program as typed (Ctrl-C included) until it exits.
+    const restore = tty && stdin !== null ? (io.terminal?.raw() ?? (() => undefined)) : () => undefined;
     try {
       const code = await client.allocations.exec(
         stub.ID,
         args.slice(1),
         { stdin, stdout: rawWriter(io.writeRaw), stderr: rawWriter(io.writeRawErr ?? errLines(io)) },
-        { ...(f.task !== undefined ? { task: f.task } : {}), signal: io.signal, tls: tlsSocketOptions(resolveApiTls(f, io.env)) },
+        {
+          ...(f.task !== undefined ? { task: f.task } : {}),
+          signal: io.signal,
+          tls: tlsSocketOptions(resolveApiTls(f, io.env)),
+          ...(tty ? { tty: terminalOf(io) } : {}),
+        },
       );
       // Stop reading stdin so the process can exit when the command did not read all of it.
       stdin?.pause();
@@ -74,9 +79,18 @@ that off) and its exit code becomes this command's exit code.
       stdin?.pause();
       if (err instanceof YurtError && io.signal.aborted) return 130;
       return reportError(io, 'failed to exec into task', err);
+    } finally {
+      restore();
     }
   },
 };
+
+/** The user's terminal, or a 24x80 one where the CLI runs without (`-t` with piped output). */
+function terminalOf(io: CliIo): ExecTerminal {
+  const t = io.terminal;
+  if (t === undefined) return { rows: 24, cols: 80 };
+  return { ...t.size(), onResize: (l) => t.onResize(l) };
+}
 
 /** Nomad's `-job`: any one of the job's running allocations, picked at random. */
 async function randomRunningAlloc(io: CliIo, client: ApiClient, jobId: string): Promise<{ ID: string } | number> {

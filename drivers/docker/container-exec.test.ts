@@ -65,6 +65,21 @@ void describe('docker driver: exec', () => {
       const c = await driver.exec(handle, { command: ['cat'], stdin: Readable.from([Buffer.from('one\ntwo\n')]), stdout: piped.stream, stderr: collect().stream });
       assert.equal(c.exitCode, 0);
       assert.equal(piped.text(), 'one\ntwo\n');
+
+      // With a terminal: one stream, the user's size, then a resize the command sees.
+      let resize: (rows: number, cols: number) => void = () => undefined;
+      const term = collect();
+      const pending = driver.exec(handle, {
+        command: ['/bin/sh', '-c', 'test -t 1 && echo on-a-terminal; echo err >&2; sleep 0.3; stty size; sleep 1; stty size; exit 4'],
+        stdin: null,
+        stdout: term.stream,
+        stderr: collect().stream,
+        tty: { rows: 50, cols: 132, onResize: (l) => (resize = l) },
+      });
+      setTimeout(() => resize(40, 100), 700);
+      const tr = await pending;
+      assert.equal(tr.exitCode, 4);
+      assert.equal(term.text(), 'on-a-terminal\r\nerr\r\n50 132\r\n40 100\r\n');
     } finally {
       await driver.stop(handle.taskId, 'SIGKILL', 0);
       await driver.destroy(handle.taskId);

@@ -1,8 +1,10 @@
 /**
  * `alloc exec` into a docker task: Docker's exec API (POST /containers/:id/exec, then a
  * hijacked /exec/:id/start). Without a TTY the engine multiplexes stdout and stderr on the
- * one connection with 8-byte frame headers; dockerode's demuxStream splits them. The exit
- * code comes from inspecting the exec once its stream has ended.
+ * one connection with 8-byte frame headers; dockerode's demuxStream splits them. With a TTY
+ * (`alloc exec -t`) the engine makes the terminal, the stream is the terminal's one raw
+ * stream, and resizes go to the exec's resize endpoint. The exit code comes from inspecting
+ * the exec once its stream has ended.
  */
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
@@ -13,19 +15,27 @@ export async function execInContainer(docker: Dockerode, container: Dockerode.Co
   let exec: Dockerode.Exec;
   try {
     // The container's environment already is the task's (it was created with it).
-    exec = await container.exec({ Cmd: opts.command, AttachStdin: opts.stdin !== null, AttachStdout: true, AttachStderr: true, Tty: false });
+    exec = await container.exec({ Cmd: opts.command, AttachStdin: opts.stdin !== null, AttachStdout: true, AttachStderr: true, Tty: opts.tty !== undefined });
   } catch (e) {
     throw engineError(`creating an exec in container ${container.id}`, e);
   }
   let stream: Duplex;
   try {
-    stream = await exec.start({ hijack: true, stdin: opts.stdin !== null });
+    stream = await exec.start({ hijack: true, stdin: opts.stdin !== null, Tty: opts.tty !== undefined });
   } catch (e) {
     throw engineError(`starting an exec in container ${container.id}`, e);
   }
   const onAbort = () => stream.destroy();
   opts.signal?.addEventListener('abort', onAbort);
-  docker.modem.demuxStream(stream, opts.stdout, opts.stderr);
+  const tty = opts.tty;
+  if (tty === undefined) {
+    docker.modem.demuxStream(stream, opts.stdout, opts.stderr);
+  } else {
+    stream.pipe(opts.stdout, { end: false });
+    const resize = (h: number, w: number) => void exec.resize({ h, w }).catch(() => undefined);
+    resize(tty.rows, tty.cols);
+    tty.onResize(resize);
+  }
   if (opts.stdin !== null) {
     stream.on('error', () => undefined);
     // pipe() ends the connection's write side when stdin ends: the engine then closes the command's stdin.

@@ -11,6 +11,7 @@ import type { ExecOptions, ExecResult } from '../driver.js';
 import { YurtError } from '../../structs/errors.js';
 import type { TaskUser } from './task-user.js';
 import { sessionMembers } from './proc-stat.js';
+import { followTerminalSize, ttyLine } from './exec-tty.js';
 
 /** What to spawn for one exec. */
 export interface ExecLine {
@@ -19,8 +20,12 @@ export interface ExecLine {
   env: Record<string, string>;
 }
 
-/** Spawn the line, pipe stdio both ways, resolve with the exit code (128+n for a signal, as a shell reports it). */
-export function runExecLine(line: ExecLine, opts: ExecOptions): Promise<ExecResult> {
+/**
+ * Spawn the line, pipe stdio both ways, resolve with the exit code (128+n for a signal, as a
+ * shell reports it). With `opts.tty` the line runs on a terminal of its own (exec-tty.ts).
+ */
+export async function runExecLine(plain: ExecLine, opts: ExecOptions): Promise<ExecResult> {
+  const line = opts.tty === undefined ? plain : await ttyLine(plain);
   const [cmd, ...args] = line.argv;
   if (cmd === undefined) return Promise.reject(new YurtError('invalid_argument', 'exec: empty command'));
   return new Promise((resolve, reject) => {
@@ -35,6 +40,7 @@ export function runExecLine(line: ExecLine, opts: ExecOptions): Promise<ExecResu
       child.stdin.on('error', () => undefined);
       opts.stdin.pipe(child.stdin);
     }
+    if (opts.tty !== undefined && child.pid !== undefined) followTerminalSize(child.pid, opts.tty);
     child.stdout?.pipe(opts.stdout, { end: false });
     child.stderr?.pipe(opts.stderr, { end: false });
     child.once('error', (e: NodeJS.ErrnoException) => {
