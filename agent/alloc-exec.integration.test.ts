@@ -135,6 +135,12 @@ void test('alloc exec runs commands in raw_exec and exec tasks', { timeout: 180_
       const tty = yurt(['alloc', 'exec', '-t', '-task', task, allocId, '/bin/sh', '-c', 'test -t 0 && test -t 1 && echo on-a-terminal; sleep 0.3; stty size; exit 5']);
       assert.equal(tty.code, 5, `${task}: ${tty.out}${tty.err}`);
       assert.equal(tty.out, 'on-a-terminal\r\n24 80\r\n', task);
+      // An interactive shell, with job control on its terminal, hands the terminal back and
+      // exits with its own status (in the exec task's PID namespace too).
+      const shell = yurt(['alloc', 'exec', '-t', '-task', task, allocId, '/bin/sh', '-i'], 'echo inside-$((6*7))\nexit 6\n');
+      assert.equal(shell.code, 6, `${task}: ${shell.out}${shell.err}`);
+      assert.match(shell.out, /inside-42/, task);
+      assert.doesNotMatch(shell.out, /Cannot set tty process group/, task);
     }
     const missing = yurt(['alloc', 'exec', '-task', 'raw', allocId, '/no/such/program']);
     assert.notEqual(missing.code, 0);

@@ -11,8 +11,11 @@ void test('an exec request names the allocation, the task and a command array', 
     allocId: 'abc-123',
     task: 'web',
     command: ['/bin/sh', '-c', 'id'],
+    tty: false,
   });
   assert.equal(parseExecRequest(url(cmd(['ls']))).task, undefined);
+  assert.equal(parseExecRequest(url(cmd(['ls']))).tty, false, 'no tty unless asked for');
+  assert.equal(parseExecRequest(url(`${cmd(['sh'])}&tty=true`)).tty, true);
   assert.equal(isExecPath('/v1/client/allocation/x/exec?command=1'), true);
   assert.equal(isExecPath('/v1/client/allocation/x/stats'), false);
 });
@@ -26,5 +29,5 @@ void test('a bad exec request is refused with the parameter it got wrong', () =>
   refused(url(cmd([])), /^command: must be a non-empty JSON array/);
   refused(url(cmd(['ls', 1])), /^command: must be a non-empty JSON array/);
   refused(url(cmd([''])), /^command: must be a non-empty JSON array/);
-  refused(url(`${cmd(['sh'])}&tty=true`), /^tty: interactive terminals are not supported yet/);
+  refused(url(`${cmd(['sh'])}&tty=yes`), /^tty: must be true or false, got "yes"/);
 });

@@ -499,6 +499,9 @@ export async function startStandIn(): Promise<StandIn> {
       }
       case 'nodes':
         return send(res, 200, [node].filter((n) => n.ID.startsWith(prefix)).map(nodeStub));
+      case 'deployments':
+        // Batch jobs make no deployments: nothing matches.
+        return send(res, 200, []);
       case 'node': {
         if (id !== NODE_ID) return send(res, 404, 'node not found', 'not_found');
         if (sub === 'allocations') {

@@ -32,6 +32,7 @@ import { prepareTaskDirs, sharedAllocDir } from '../process/task-dirs.js';
 import { isAgentUser, resolveTaskUser, setprivArgv, type TaskUser } from '../process/task-user.js';
 import { buildSkeleton, checkChrootEnv, chrootOpWords, chrootPlan, chrootTaskEnv, CHROOT_SHIM, DEFAULT_CHROOT_ENV, pathInChroot, type ChrootEnv } from './chroot.js';
 import { nvidiaDeviceNodes } from './gpu-device-nodes.js';
+import { ttyLine } from '../process/exec-tty.js';
 import { namespacedArgv, probeNamespaces, runProbe, type NamespaceMode, type NamespaceTools } from './namespaces.js';
 
 export interface ExecDriverOptions extends SupervisedDriverOptions {
@@ -183,6 +184,29 @@ export class ExecDriver extends SupervisedDriver {
       '--', ...command,
     ];
     return { argv, cwd: '/', env: inChroot ? chrootTaskEnv(env) : env };
+  }
+
+  /**
+   * A terminal session in a task with its own PID namespace: the terminal must belong to a
+   * session inside that namespace, or a shell on it cannot hand the terminal back at exit
+   * ("Cannot set tty process group") and reports failure. So `script` runs inside the task's
+   * namespaces but outside its root, where the host's /dev/pts still is, and its child enters
+   * the root and drops to the task's user.
+   */
+  protected override async ttyExecLine(state: ProcessTaskState, isolation: TaskIsolation | null, command: string[], env: Record<string, string>): Promise<ExecLine | null> {
+    const target = await findTaskProcess(state.pid, this.procRoot);
+    const root = await readlink(join(this.procRoot, String(target), 'root')).catch(() => '/');
+    if (root === '/' || target === state.pid) return null;
+    const user = await processUser(target, this.procRoot);
+    const [nsenter, chroot] = await Promise.all([this.requireProgram('nsenter'), this.requireProgram('chroot')]);
+    const joins = isolation?.joinFiles ?? [];
+    const drop = user.uid === 0 ? [] : [`--userspec=${user.uid}:${user.gid}`, `--groups=${user.groups.join(',')}`];
+    const inner = await ttyLine({ argv: [chroot, ...drop, root, ...command], cwd: '/', env: chrootTaskEnv(env) });
+    const argv = [
+      '/bin/sh', '-c', JOIN_SCRIPT, 'yurt-exec-join', String(joins.length), ...joins,
+      nsenter, `--target=${target}`, '--mount', '--uts', '--ipc', '--pid', '--', ...inner.argv,
+    ];
+    return { argv, cwd: '/', env: inner.env, makesTerminal: true };
   }
 
   protected restoreIsolation(state: Record<string, unknown> | undefined): TaskIsolation | null {

@@ -42,13 +42,24 @@ export async function ttyLine(line: ExecLine): Promise<ExecLine> {
   return { ...line, argv: [script, '--quiet', '--return', '--flush', '--command', command, '/dev/null'], env: { ...line.env, SHELL: '/bin/sh' } };
 }
 
-/** The terminal device of `script`'s child (the line it runs), once it has one. */
-async function terminalOf(scriptPid: number, procRoot: string): Promise<string | null> {
-  const children = await readFile(`${procRoot}/${scriptPid}/task/${scriptPid}/children`, 'utf8').catch(() => '');
-  const child = children.trim().split(/\s+/)[0];
-  if (child === undefined || child === '') return null;
-  const dev = await readlink(`${procRoot}/${child}/fd/0`).catch(() => null);
-  return dev !== null && dev.startsWith('/dev/pts/') ? dev : null;
+/**
+ * The terminal the line runs on, once it has one: the stdin of the first process below `pid`
+ * that is a terminal (script's child; with the exec driver, script itself runs a few
+ * processes down, inside the task's namespaces).
+ */
+async function terminalOf(pid: number, procRoot: string): Promise<string | null> {
+  let level = [String(pid)];
+  for (let depth = 0; depth < 5 && level.length > 0; depth++) {
+    const next: string[] = [];
+    for (const p of level) {
+      const dev = await readlink(`${procRoot}/${p}/fd/0`).catch(() => null);
+      if (dev !== null && dev.startsWith('/dev/pts/')) return dev;
+      const children = await readFile(`${procRoot}/${p}/task/${p}/children`, 'utf8').catch(() => '');
+      next.push(...children.trim().split(/\s+/).filter((c) => c !== ''));
+    }
+    level = next;
+  }
+  return null;
 }
 
 /**

@@ -18,6 +18,8 @@ export interface ExecLine {
   argv: string[];
   cwd: string;
   env: Record<string, string>;
+  /** The line makes the terminal itself (a driver that must make it inside the task's namespaces). */
+  makesTerminal?: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface ExecLine {
  * shell reports it). With `opts.tty` the line runs on a terminal of its own (exec-tty.ts).
  */
 export async function runExecLine(plain: ExecLine, opts: ExecOptions): Promise<ExecResult> {
-  const line = opts.tty === undefined ? plain : await ttyLine(plain);
+  const line = opts.tty === undefined || plain.makesTerminal === true ? plain : await ttyLine(plain);
   const [cmd, ...args] = line.argv;
   if (cmd === undefined) return Promise.reject(new YurtError('invalid_argument', 'exec: empty command'));
   return new Promise((resolve, reject) => {

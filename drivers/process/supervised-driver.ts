@@ -77,6 +77,14 @@ export abstract class SupervisedDriver implements Driver {
   protected abstract plan(cfg: TaskConfig, program: string, args: string[], runId: string): Promise<LaunchPlan>;
   /** The program line that runs `command` next to the task (`alloc exec`). */
   protected abstract execLine(state: ProcessTaskState, isolation: TaskIsolation | null, command: string[], env: Record<string, string>): Promise<ExecLine>;
+
+  /**
+   * A line that makes its terminal itself, for drivers where the generic one (the whole
+   * execLine run under `script` on the host) would not do; null to use the generic one.
+   */
+  protected ttyExecLine(_state: ProcessTaskState, _isolation: TaskIsolation | null, _command: string[], _env: Record<string, string>): Promise<ExecLine | null> {
+    return Promise.resolve(null);
+  }
   /** Rebuild the isolation from a handle's state (undefined for none). */
   protected abstract restoreIsolation(state: Record<string, unknown> | undefined): TaskIsolation | null;
 
@@ -228,7 +236,8 @@ export abstract class SupervisedDriver implements Driver {
     const t = this.get(handle.taskId);
     if (t.result !== null || !(await this.leaderAlive(t))) throw new YurtError('conflict', `task ${handle.taskId} is not running`);
     if (opts.command.length === 0) throw new YurtError('invalid_argument', 'exec: command must not be empty');
-    return runExecLine(await this.execLine(t.state, t.isolation, opts.command, opts.env ?? {}), opts);
+    const line = opts.tty !== undefined ? await this.ttyExecLine(t.state, t.isolation, opts.command, opts.env ?? {}) : null;
+    return runExecLine(line ?? (await this.execLine(t.state, t.isolation, opts.command, opts.env ?? {})), opts);
   }
 
   async inspect(taskId: string): Promise<TaskStatus | null> {
