@@ -105,6 +105,7 @@ export class Agent {
           heartbeatGraceMs: c.server.heartbeatGraceMs,
           minHeartbeatTtlMs: c.server.minHeartbeatTtlMs,
           maxHeartbeatsPerSecond: c.server.maxHeartbeatsPerSecond,
+          failoverTtlMs: c.server.failoverHeartbeatTtlMs,
         },
         transport,
         logger: this.logger,

@@ -129,13 +129,16 @@ export class Cluster {
   private async runServer(s: ClusterNode): Promise<void> {
     const n = this.opts.servers;
     // Every server lists all of them, itself included, as operators' configs do.
-    const join = n > 1 ? this.servers().map((o) => `-retry-join=${o.name}`) : [];
+    const retryJoin = n > 1 ? this.servers().map((o) => `-retry-join=${o.name}`) : [];
+    const configFile = join(this.opts.workDir, 'server.hcl');
+    await writeFile(configFile, SERVER_CONFIG);
     await docker([
       'run', '-d', '--name', s.container, '--hostname', s.name,
       '--network', this.network, '--ip', s.ip, '--network-alias', s.name,
       '--label', `yurt-e2e=${this.opts.runId}`,
+      '-v', `${configFile}:/etc/yurt.d/50-e2e.hcl:ro`,
       this.opts.image,
-      'agent', '-config=/etc/yurt.d', '-server', `-bootstrap-expect=${n}`, ...join,
+      'agent', '-config=/etc/yurt.d', '-server', `-bootstrap-expect=${n}`, ...retryJoin,
     ]);
   }
 
@@ -438,6 +441,14 @@ export class Cluster {
       });
   }
 }
+
+/**
+ * The servers' settings beyond the image's. A new leader gives every node
+ * failover_heartbeat_ttl before it counts it down (Nomad's default, 5 minutes): a client
+ * stopped just after the previous scenario's election would stay up past any sane wait.
+ * 45 s still leaves every client several heartbeats to find a new leader.
+ */
+const SERVER_CONFIG = '# Written by the e2e harness for the servers.\nserver {\n  failover_heartbeat_ttl = "45s"\n}\n';
 
 function clientConfig(c: ClientOptions): string {
   const meta = Object.entries(c.meta ?? {})

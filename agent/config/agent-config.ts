@@ -44,6 +44,12 @@ export interface ServerConfig {
   heartbeatGraceMs: number;
   minHeartbeatTtlMs: number;
   maxHeartbeatsPerSecond: number;
+  /**
+   * Nomad's `failover_heartbeat_ttl` (default 5m): the TTL every node gets from a new leader,
+   * which has no record of when each last heartbeated; a node that went away just before the
+   * election is marked down only after it.
+   */
+  failoverHeartbeatTtlMs: number;
   /** Entries applied between Raft snapshots (Nomad's raft_snapshot_threshold). */
   raftSnapshotThreshold: number;
   /** Entries kept behind a snapshot for followers slightly behind (raft_trailing_logs). */
@@ -217,6 +223,7 @@ export function defaultAgentConfig(env: { hostname: string; cpuCount?: number })
       numSchedulers: env.cpuCount ?? availableParallelism(),
       heartbeatGraceMs: 10_000,
       minHeartbeatTtlMs: 10_000,
+      failoverHeartbeatTtlMs: 300_000,
       maxHeartbeatsPerSecond: 50,
       raftSnapshotThreshold: 8192,
       raftTrailingLogs: 10240,

@@ -323,6 +323,7 @@ export function decodeAgentConfig(ctx: DecodeContext, raw: unknown): PartialAgen
       numSchedulers: b.int('num_schedulers', checkAtLeast(0)),
       heartbeatGraceMs: b.duration('heartbeat_grace', checkAtLeast(0)),
       minHeartbeatTtlMs: b.duration('min_heartbeat_ttl'),
+      failoverHeartbeatTtlMs: b.duration('failover_heartbeat_ttl', checkAtLeast(0)),
       maxHeartbeatsPerSecond: b.number('max_heartbeats_per_second', checkPositive),
       raftSnapshotThreshold: b.int('raft_snapshot_threshold', checkAtLeast(1)),
       raftTrailingLogs: b.int('raft_trailing_logs', checkAtLeast(0)),

@@ -55,6 +55,7 @@ void describe('loadConfigFiles', () => {
         heartbeatGraceMs: 30_000,
         minHeartbeatTtlMs: 15_000,
         maxHeartbeatsPerSecond: 25.5,
+        failoverHeartbeatTtlMs: 60_000,
         jobGcThresholdMs: 7_200_000,
         deploymentGcThresholdMs: 1_800_000,
         serverJoin: { retryJoin: ['10.0.0.1', '10.0.0.2:4648'], retryIntervalMs: 15_000, retryMax: 5 },

@@ -53,6 +53,7 @@ void describe('resolveAgentConfig', () => {
         numSchedulers: 4,
         heartbeatGraceMs: 10_000,
         minHeartbeatTtlMs: 10_000,
+        failoverHeartbeatTtlMs: 300_000,
         maxHeartbeatsPerSecond: 50,
         raftSnapshotThreshold: 8192,
         raftTrailingLogs: 10240,

@@ -35,6 +35,7 @@ server {
   heartbeat_grace           = "30s"
   min_heartbeat_ttl         = "15s"
   max_heartbeats_per_second = 25.5
+  failover_heartbeat_ttl    = "1m"
   job_gc_threshold          = "2h"
   deployment_gc_threshold   = "30m"
 
