@@ -122,6 +122,16 @@ void test('alloc exec runs commands in raw_exec and exec tasks', { timeout: 180_
     assert.match(noTask.err, /has 3 tasks \(raw, iso, done\): name one with -task/);
     const badTask = yurt(['alloc', 'exec', '-task', 'nope', allocId, 'true']);
     assert.match(badTask.err, /task "nope" not found/);
+    // ~. leaves a terminal session whose program would go on; -e none sends it as typed.
+    const t0 = Date.now();
+    const left = yurt(['alloc', 'exec', '-t', '-task', 'raw', allocId, '/bin/sleep', '60'], '~.');
+    assert.equal(left.code, 1, left.out + left.err);
+    assert.match(left.err, /closed \(escape sequence\)/);
+    assert.ok(Date.now() - t0 < 30_000, 'the session ended long before its program would have');
+    const plain = yurt(['alloc', 'exec', '-t', '-e', 'none', '-task', 'raw', allocId, '/bin/sh', '-c', 'read x; echo "got $x"'], '~.\n');
+    assert.equal(plain.code, 0, plain.err);
+    assert.match(plain.out, /got ~\.\r\n$/);
+
     // -job: one of the job's running allocations (here the only one).
     const byJob = yurt(['alloc', 'exec', '-job', '-task', 'raw', 'shell', '/bin/sh', '-c', 'echo $NOMAD_ALLOC_ID']);
     assert.equal(byJob.code, 0, byJob.err);

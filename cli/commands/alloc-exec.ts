@@ -17,6 +17,7 @@ import type { CliIo } from '../io.js';
 import { allocLookup } from '../lookups.js';
 import { resolvePrefix } from '../prefix.js';
 import { UsageError } from '../usage.js';
+import { EscapeFilter, escapeByte } from '../escape-sequence.js';
 import { YurtError } from '../../structs/errors.js';
 
 const flags = defineFlags({
@@ -24,6 +25,12 @@ const flags = defineFlags({
   i: { type: 'bool', default: true, help: 'Pass stdin to the container, defaults to true.' },
   t: { type: 'bool', help: 'Allocate a pseudo-tty, defaults to true if stdin is detected to be a tty session.' },
   job: { type: 'bool', help: 'Use a random running allocation from the specified job ID.' },
+  e: {
+    type: 'string',
+    default: '~',
+    placeholder: 'escape-char',
+    help: 'The escape character of sessions on a terminal. At the start of a line, the escape character followed by a dot (.) closes the session, and typed twice it sends itself. "none" turns escapes off.',
+  },
   verbose: { type: 'bool', help: 'Show full information.' },
 });
 
@@ -54,20 +61,29 @@ that off) and its exit code becomes this command's exit code.
     const { flags: f, args, set } = parsed;
     if (args.length < 2) throw new UsageError('This command takes at least two arguments: <allocation> <command> [<args>...]');
     const tty = set.has('t') ? f.t : io.stdinIsTTY === true;
+    let escape: number | null;
+    try {
+      escape = escapeByte(f.e);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const client = apiClient(io, f);
     const stub = f.job ? await randomRunningAlloc(io, client, args[0] ?? '') : await resolvePrefix(io, args[0] ?? '', allocLookup(client, { verbose: f.verbose, nowMs: io.now() }));
     if (typeof stub === 'number') return stub;
     const stdin = f.i && io.stdinStream !== undefined ? io.stdinStream : null;
-    // On a terminal, keys go to the remote program as typed (Ctrl-C included) until it exits.
+    // On a terminal, keys go to the remote program as typed (Ctrl-C included) until it exits;
+    // the escape sequence is the way out of a session whose program does not.
     const restore = tty && stdin !== null ? (io.terminal?.raw() ?? (() => undefined)) : () => undefined;
+    const escaped = new AbortController();
+    const input = tty && stdin !== null && escape !== null ? stdin.pipe(new EscapeFilter(escape, () => escaped.abort())) : stdin;
     try {
       const code = await client.allocations.exec(
         stub.ID,
         args.slice(1),
-        { stdin, stdout: rawWriter(io.writeRaw), stderr: rawWriter(io.writeRawErr ?? errLines(io)) },
+        { stdin: input, stdout: rawWriter(io.writeRaw), stderr: rawWriter(io.writeRawErr ?? errLines(io)) },
         {
           ...(f.task !== undefined ? { task: f.task } : {}),
-          signal: io.signal,
+          signal: AbortSignal.any([io.signal, escaped.signal]),
           tls: tlsSocketOptions(resolveApiTls(f, io.env)),
           ...(tty ? { tty: terminalOf(io) } : {}),
         },
@@ -77,6 +93,10 @@ that off) and its exit code becomes this command's exit code.
       return code;
     } catch (err) {
       stdin?.pause();
+      if (escaped.signal.aborted) {
+        io.err(`Session to allocation ${stub.ID.slice(0, 8)} closed (escape sequence)`);
+        return 1;
+      }
       if (err instanceof YurtError && io.signal.aborted) return 130;
       return reportError(io, 'failed to exec into task', err);
     } finally {
