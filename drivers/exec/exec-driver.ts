@@ -174,16 +174,29 @@ export class ExecDriver extends SupervisedDriver {
   protected async execLine(state: ProcessTaskState, isolation: TaskIsolation | null, command: string[], env: Record<string, string>): Promise<ExecLine> {
     const target = await findTaskProcess(state.pid, this.procRoot);
     const user = await processUser(target, this.procRoot);
-    const nsenter = await this.requireProgram('nsenter');
-    const joins = isolation?.joinFiles ?? [];
-    const inChroot = (await readlink(join(this.procRoot, String(target), 'root')).catch(() => '/')) !== '/';
+    const inChroot = (await this.taskRoot(target)) !== '/';
     const argv = [
-      '/bin/sh', '-c', JOIN_SCRIPT, 'yurt-exec-join', String(joins.length), ...joins,
-      nsenter, `--target=${target}`, '--mount', '--uts', '--ipc', '--pid', '--root', '--wd',
+      ...(await this.enterTask(target, isolation)),
+      '--root', '--wd',
       ...(user.uid === 0 ? [] : [`--setuid=${user.uid}`, `--setgid=${user.gid}`]),
       '--', ...command,
     ];
     return { argv, cwd: '/', env: inChroot ? chrootTaskEnv(env) : env };
+  }
+
+  /** Join the task's cgroups, then nsenter its mount, UTS, IPC and PID namespaces (options may follow). */
+  private async enterTask(target: number, isolation: TaskIsolation | null): Promise<string[]> {
+    const nsenter = await this.requireProgram('nsenter');
+    const joins = isolation?.joinFiles ?? [];
+    return [
+      '/bin/sh', '-c', JOIN_SCRIPT, 'yurt-exec-join', String(joins.length), ...joins,
+      nsenter, `--target=${target}`, '--mount', '--uts', '--ipc', '--pid',
+    ];
+  }
+
+  /** The task process's root as the host sees it; "/" when it has no chroot. */
+  private taskRoot(target: number): Promise<string> {
+    return readlink(join(this.procRoot, String(target), 'root')).catch(() => '/');
   }
 
   /**
@@ -195,17 +208,12 @@ export class ExecDriver extends SupervisedDriver {
    */
   protected override async ttyExecLine(state: ProcessTaskState, isolation: TaskIsolation | null, command: string[], env: Record<string, string>): Promise<ExecLine | null> {
     const target = await findTaskProcess(state.pid, this.procRoot);
-    const root = await readlink(join(this.procRoot, String(target), 'root')).catch(() => '/');
+    const root = await this.taskRoot(target);
     if (root === '/' || target === state.pid) return null;
     const user = await processUser(target, this.procRoot);
-    const [nsenter, chroot] = await Promise.all([this.requireProgram('nsenter'), this.requireProgram('chroot')]);
-    const joins = isolation?.joinFiles ?? [];
-    const drop = user.uid === 0 ? [] : [`--userspec=${user.uid}:${user.gid}`, `--groups=${user.groups.join(',')}`];
-    const inner = await ttyLine({ argv: [chroot, ...drop, root, ...command], cwd: '/', env: chrootTaskEnv(env) });
-    const argv = [
-      '/bin/sh', '-c', JOIN_SCRIPT, 'yurt-exec-join', String(joins.length), ...joins,
-      nsenter, `--target=${target}`, '--mount', '--uts', '--ipc', '--pid', '--', ...inner.argv,
-    ];
+    const chroot = await this.requireProgram('chroot');
+    const inner = await ttyLine({ argv: [chroot, ...chrootUserArgs(user), root, ...command], cwd: '/', env: chrootTaskEnv(env) });
+    const argv = [...(await this.enterTask(target, isolation)), '--', ...inner.argv];
     return { argv, cwd: '/', env: inner.env, makesTerminal: true };
   }
 
@@ -220,20 +228,19 @@ export class ExecDriver extends SupervisedDriver {
     }
   }
 
-  /** The program line inside the chroot: build the root, then chroot(8) drops to the user and execs. */
   /** The device nodes of the task's NVIDIA GPUs, to bind into its root. */
   private gpuNodes(cfg: TaskConfig): Promise<string[]> {
     const uuids = cfg.resources.Devices.filter((d) => d.Vendor === 'nvidia' && d.Type === 'gpu').flatMap((d) => d.DeviceIDs);
     return (this.opts.gpuDeviceNodes ?? nvidiaDeviceNodes)(uuids);
   }
 
+  /** The program line inside the chroot: build the root, then chroot(8) drops to the user and execs. */
   private async chrootLine(taskDir: string, shared: string, user: TaskUser, program: string, args: string[], devices: readonly string[]): Promise<string[]> {
     const plan = await chrootPlan(this.chrootEnv(), taskDir, shared, devices);
     const inside = pathInChroot(plan, program);
     await buildSkeleton(plan);
-    const drop = user.uid === 0 ? [] : [`--userspec=${user.uid}:${user.gid}`, `--groups=${user.groups.join(',')}`];
     const [mount, chroot] = await Promise.all([this.requireProgram('mount'), this.requireProgram('chroot')]);
-    return ['/bin/sh', '-c', CHROOT_SHIM, 'yurt-chroot', mount, ...chrootOpWords(plan.ops), '--', chroot, ...drop, plan.root, inside, ...args];
+    return ['/bin/sh', '-c', CHROOT_SHIM, 'yurt-chroot', mount, ...chrootOpWords(plan.ops), '--', chroot, ...chrootUserArgs(user), plan.root, inside, ...args];
   }
 
   private async userLine(user: TaskUser, line: string[]): Promise<string[]> {
@@ -321,4 +328,9 @@ export class ExecDriver extends SupervisedDriver {
     })();
     return this.namespaceProbe;
   }
+}
+
+/** chroot(8)'s options that drop to the task's user (none for root). */
+function chrootUserArgs(user: TaskUser): string[] {
+  return user.uid === 0 ? [] : [`--userspec=${user.uid}:${user.gid}`, `--groups=${user.groups.join(',')}`];
 }
