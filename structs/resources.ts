@@ -83,6 +83,16 @@ export interface AllocatedDeviceResource {
   DeviceIDs: string[];
 }
 
+/** An allocated device group of NVIDIA GPUs (whose DeviceIDs are GPU UUIDs). */
+export function isNvidiaGpu(d: AllocatedDeviceResource): boolean {
+  return d.Vendor === 'nvidia' && d.Type === 'gpu';
+}
+
+/** The UUIDs of the NVIDIA GPUs among a task's allocated devices, in allocation order. */
+export function nvidiaGpuIds(devices: readonly AllocatedDeviceResource[]): string[] {
+  return devices.filter(isNvidiaGpu).flatMap((d) => d.DeviceIDs);
+}
+
 export interface AllocatedTaskResources {
   Cpu: { CpuShares: number; ReservedCores: number[] };
   Memory: { MemoryMB: number; MemoryMaxMB: number };

@@ -9,7 +9,7 @@
  */
 import type { Allocation } from '../../structs/alloc.js';
 import type { Task } from '../../structs/job.js';
-import type { AllocatedPortMapping, Port } from '../../structs/resources.js';
+import { nvidiaGpuIds, type AllocatedPortMapping, type Port } from '../../structs/resources.js';
 
 export interface TaskEnvNode {
   id: string;
@@ -71,8 +71,7 @@ function portVars(alloc: Allocation, task: Task): Record<string, string> {
  */
 function gpuVars(alloc: Allocation, task: Task): Record<string, string> {
   const res = alloc.AllocatedResources as Allocation['AllocatedResources'] | undefined;
-  const ids: string[] = [];
-  for (const d of res?.Tasks[task.Name]?.Devices ?? []) if (d.Vendor === 'nvidia' && d.Type === 'gpu') ids.push(...d.DeviceIDs);
+  const ids = nvidiaGpuIds(res?.Tasks[task.Name]?.Devices ?? []);
   if (ids.length === 0) return {};
   return { NVIDIA_VISIBLE_DEVICES: ids.join(','), CUDA_VISIBLE_DEVICES: ids.join(',') };
 }

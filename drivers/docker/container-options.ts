@@ -8,6 +8,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { TaskConfig } from '../driver.js';
 import { ValidationError, YurtError, type FieldError } from '../../structs/errors.js';
+import { isNvidiaGpu, nvidiaGpuIds } from '../../structs/resources.js';
 import type { DockerTaskConfig } from './docker-config.js';
 import {
   DRIVER_NAME,
@@ -168,17 +169,14 @@ function containerEnv(cfg: TaskConfig): Record<string, string> {
  * variable the toolkit and CUDA read. Sets the variable in `env`.
  */
 function gpuRequests(cfg: TaskConfig, env: Record<string, string>): Dockerode.DeviceRequest[] {
-  const ids: string[] = [];
-  for (const d of cfg.resources.Devices) {
-    if (d.Vendor === 'nvidia' && d.Type === 'gpu') {
-      ids.push(...d.DeviceIDs);
-    } else {
-      throw new YurtError(
-        'invalid_argument',
-        `task "${cfg.task.Name}": device ${d.Vendor}/${d.Type}/${d.Name} cannot be given to a docker container (only nvidia/gpu devices are supported)`,
-      );
-    }
+  const other = cfg.resources.Devices.find((d) => !isNvidiaGpu(d));
+  if (other !== undefined) {
+    throw new YurtError(
+      'invalid_argument',
+      `task "${cfg.task.Name}": device ${other.Vendor}/${other.Type}/${other.Name} cannot be given to a docker container (only nvidia/gpu devices are supported)`,
+    );
   }
+  const ids = nvidiaGpuIds(cfg.resources.Devices);
   if (ids.length === 0) return [];
   env['NVIDIA_VISIBLE_DEVICES'] = ids.join(',');
   return [{ Driver: 'nvidia', DeviceIDs: ids, Capabilities: [['gpu']] }];

@@ -32,6 +32,7 @@ import { prepareTaskDirs, sharedAllocDir } from '../process/task-dirs.js';
 import { isAgentUser, resolveTaskUser, setprivArgv, type TaskUser } from '../process/task-user.js';
 import { buildSkeleton, checkChrootEnv, chrootOpWords, chrootPlan, chrootTaskEnv, CHROOT_SHIM, DEFAULT_CHROOT_ENV, pathInChroot, type ChrootEnv } from './chroot.js';
 import { nvidiaDeviceNodes } from './gpu-device-nodes.js';
+import { nvidiaGpuIds } from '../../structs/resources.js';
 import { ttyLine } from '../process/exec-tty.js';
 import { namespacedArgv, probeNamespaces, runProbe, type NamespaceMode, type NamespaceTools } from './namespaces.js';
 
@@ -230,8 +231,7 @@ export class ExecDriver extends SupervisedDriver {
 
   /** The device nodes of the task's NVIDIA GPUs, to bind into its root. */
   private gpuNodes(cfg: TaskConfig): Promise<string[]> {
-    const uuids = cfg.resources.Devices.filter((d) => d.Vendor === 'nvidia' && d.Type === 'gpu').flatMap((d) => d.DeviceIDs);
-    return (this.opts.gpuDeviceNodes ?? nvidiaDeviceNodes)(uuids);
+    return (this.opts.gpuDeviceNodes ?? nvidiaDeviceNodes)(nvidiaGpuIds(cfg.resources.Devices));
   }
 
   /** The program line inside the chroot: build the root, then chroot(8) drops to the user and execs. */
