@@ -69,6 +69,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 /** The real process: stdout/stderr, process.env, SIGINT aborts `signal`. */
 export function processIo(): CliIo {
+  const terminal = processTerminal();
   const ac = new AbortController();
   process.once('SIGINT', () => {
     ac.abort();
@@ -89,7 +90,7 @@ export function processIo(): CliIo {
     readStdin: () => readAll(process.stdin),
     stdinStream: process.stdin,
     stdinIsTTY: process.stdin.isTTY === true,
-    ...(processTerminal() !== undefined ? { terminal: processTerminal()! } : {}),
+    ...(terminal !== undefined ? { terminal } : {}),
     readLine: () =>
       new Promise((resolve) => {
         const rl = createInterface({ input: process.stdin });
