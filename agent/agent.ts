@@ -24,6 +24,7 @@ import { registerSchedulingEndpoints } from './server/scheduling-backend.js';
 import { AclEndpoints } from './server/acl-endpoints.js';
 import type { ServerHello } from './server/server-membership.js';
 import { Server } from './server/server.js';
+import { heartbeatConfigOf } from './server/heartbeats.js';
 import { YURT_VERSION } from './version.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { httpsServerOptions, loadTlsMaterial, rpcServerOptions, wsClientOptions } from './tls/index.js';
@@ -101,12 +102,7 @@ export class Agent {
           nodeGcThresholdMs: c.server.nodeGcThresholdMs,
           deploymentGcThresholdMs: c.server.deploymentGcThresholdMs,
         },
-        heartbeat: {
-          heartbeatGraceMs: c.server.heartbeatGraceMs,
-          minHeartbeatTtlMs: c.server.minHeartbeatTtlMs,
-          maxHeartbeatsPerSecond: c.server.maxHeartbeatsPerSecond,
-          failoverTtlMs: c.server.failoverHeartbeatTtlMs,
-        },
+        heartbeat: heartbeatConfigOf(c.server),
         transport,
         logger: this.logger,
         metrics: telemetry.serverSink(),

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { builtinDrivers } from '../../drivers/registry.js';
+import { builtinDrivers, type BuiltinDriverOptions } from '../../drivers/registry.js';
 import type { AgentConfig } from '../config/index.js';
 import type { ClientOptions } from './client.js';
 import { optionList } from './fingerprint/fingerprint-denylist.js';
@@ -28,6 +28,19 @@ function listOption(options: Record<string, string>, name: string, legacy: strin
   return optionList(options[name] ?? options[legacy]);
 }
 
+/** What the client stanza sets of the built-in drivers, for the node `nodeId` keeping its data in `dataDir`. */
+export function driverOptionsFromConfig(c: AgentConfig, { nodeId, dataDir }: { nodeId: string; dataDir: string }): BuiltinDriverOptions {
+  const cc = c.client;
+  const o = cc.options;
+  return {
+    rawExecEnabled: c.devMode || isTrue(o['driver.raw_exec.enable']),
+    // Empty means Nomad's default chroot_env, which the driver knows.
+    ...(Object.keys(cc.chrootEnv).length > 0 ? { exec: { chrootEnv: { ...cc.chrootEnv } } } : {}),
+    docker: { ownerId: nodeId, allowPrivileged: isTrue(o['docker.privileged.enabled']), volumesEnabled: isTrue(o['docker.volumes.enabled']) },
+    wasi: { cacheDir: join(dataDir, 'wasi') },
+  };
+}
+
 export function clientOptionsFromConfig(c: AgentConfig, rt: ClientRuntime): ClientOptions {
   const cc = c.client;
   const o = cc.options;
@@ -43,13 +56,7 @@ export function clientOptionsFromConfig(c: AgentConfig, rt: ClientRuntime): Clie
     meta: { ...cc.meta },
     reserved: { cpu: cc.reserved.cpu, memoryMB: cc.reserved.memory, diskMB: cc.reserved.disk },
     httpAddr: rt.httpAddr,
-    drivers: ({ nodeId, dataDir }) =>
-      builtinDrivers({
-        rawExecEnabled: c.devMode || isTrue(o['driver.raw_exec.enable']),
-        ...(Object.keys(cc.chrootEnv).length > 0 ? { exec: { chrootEnv: { ...cc.chrootEnv } } } : {}),
-        docker: { ownerId: nodeId, allowPrivileged: isTrue(o['docker.privileged.enabled']), volumesEnabled: isTrue(o['docker.volumes.enabled']) },
-        wasi: { cacheDir: join(dataDir, 'wasi') },
-      }),
+    drivers: (where) => builtinDrivers(driverOptionsFromConfig(c, where)),
     logger: rt.logger,
     gcIntervalMs: cc.gcIntervalMs,
     gcMaxAllocs: cc.gcMaxAllocs,

@@ -10,6 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { ValidationError, YurtError } from '../../structs/errors.js';
 import { defaultAgentConfig } from './agent-config.js';
 import { loadConfigFiles } from './config-files.js';
+import { resolveAgentConfig } from './resolve-config.js';
+import { driverOptionsFromConfig } from '../client/client-options-from-config.js';
 
 let dir = '';
 before(async () => {
@@ -86,6 +88,12 @@ void describe('client stanza: chroot_env', () => {
     const c = await loadConfigFiles([f]);
     assert.deepEqual(c.client?.chrootEnv, { '/bin': '/bin', '/usr': '/usr', '/opt/conda': '/opt/conda' });
     assert.deepEqual(defaultAgentConfig({ hostname: 'h', cpuCount: 1 }).client.chrootEnv, {}, 'unset: the exec driver keeps its default set');
+    // ...and on to the exec driver the client builds.
+    const where = { nodeId: 'n1', dataDir: dir };
+    const resolved = await resolveAgentConfig(['-client', '-config', f, '-data-dir', dir], { hostname: 'h', cpuCount: 1 });
+    assert.deepEqual(driverOptionsFromConfig(resolved, where).exec, { chrootEnv: { '/bin': '/bin', '/usr': '/usr', '/opt/conda': '/opt/conda' } });
+    const plain = await resolveAgentConfig(['-client', '-data-dir', dir], { hostname: 'h', cpuCount: 1 });
+    assert.equal(driverOptionsFromConfig(plain, where).exec, undefined);
   });
 
   void it('reports a relative path with the file, the line of chroot_env and the key', async () => {

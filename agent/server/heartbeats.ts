@@ -6,6 +6,8 @@
  * every node gets the longer failover TTL, so a new leader does not mark every node down
  * before they had a chance to find it.
  */
+import type { ServerConfig } from '../config/agent-config.js';
+
 export interface HeartbeatConfig {
   minHeartbeatTtlMs: number;
   maxHeartbeatsPerSecond: number;
@@ -19,6 +21,16 @@ export const DEFAULT_HEARTBEAT_CONFIG: HeartbeatConfig = {
   heartbeatGraceMs: 10_000,
   failoverTtlMs: 300_000,
 };
+
+/** The server stanza's heartbeat settings (Nomad's names), as the timers take them. */
+export function heartbeatConfigOf(s: Pick<ServerConfig, 'heartbeatGraceMs' | 'minHeartbeatTtlMs' | 'maxHeartbeatsPerSecond' | 'failoverHeartbeatTtlMs'>): HeartbeatConfig {
+  return {
+    heartbeatGraceMs: s.heartbeatGraceMs,
+    minHeartbeatTtlMs: s.minHeartbeatTtlMs,
+    maxHeartbeatsPerSecond: s.maxHeartbeatsPerSecond,
+    failoverTtlMs: s.failoverHeartbeatTtlMs,
+  };
+}
 
 export class HeartbeatTimers {
   private readonly timers = new Map<string, NodeJS.Timeout>();
