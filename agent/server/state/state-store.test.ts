@@ -34,6 +34,14 @@ function placeOnN1(apply: (cmd: FsmCommand) => unknown, job: Job, placed: Alloca
   apply({ type: 'PlanApply', evalId: 'eval-1', job, placed, updated: [], evals: [], now: 2 });
 }
 
+/** A fresh store holding node n1, the test job and its allocation a1 on n1. */
+function storeWithA1(): ReturnType<typeof newFsm> {
+  const a = newFsm(tmp());
+  const job = testJob();
+  placeOnN1(a.apply, job, [allocFor(job, 'a1')]);
+  return a;
+}
+
 /** A task that has finished, as a client reports it. */
 function deadTask(): TaskState {
   return { State: 'dead', Failed: false, Restarts: 0, LastRestart: null, StartedAt: null, FinishedAt: null, Events: [] };
@@ -130,9 +138,7 @@ void test('blocking: waitForChange wakes on a change and times out without one',
 });
 
 void test('snapshot and restore: a fresh store restored from a snapshot equals the original', async () => {
-  const a = newFsm(tmp());
-  const job = testJob();
-  placeOnN1(a.apply, job, [allocFor(job, 'a1')]);
+  const a = storeWithA1();
   const bytes = await a.fsm.snapshot();
   const applied = a.state.lastApplied();
 
@@ -214,9 +220,7 @@ void test('allocation rows: a data directory that keyed them by ID is moved over
 });
 
 void test('snapshots carry allocation rows keyed by ID, the layout every build reads', async () => {
-  const a = newFsm(tmp());
-  const job = testJob();
-  placeOnN1(a.apply, job, [allocFor(job, 'a1')]);
+  const a = storeWithA1();
   const { unpack } = await import('msgpackr');
   const snap = unpack(await a.fsm.snapshot()) as { tables: Record<string, Array<[unknown, unknown]>> };
   assert.deepEqual(snap.tables['allocs']!.map(([k]) => k), ['a1']);
